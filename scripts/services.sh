@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# The local service harness: a private PostgreSQL 15 cluster and a private Dovecot instance,
+# on loopback only, with all state under one directory. Used by the tests, the benchmarks
+# and the README's "try it" command.
+#
+#   scripts/services.sh start   start both (idempotent); prints the environment to use
+#   scripts/services.sh stop    stop what this script started, by pid
+#   scripts/services.sh env     print the environment (for: eval "$(scripts/services.sh env)")
+#   scripts/services.sh status  say what is running
+#
+# Environment: TLSRPT_STATE_DIR (default: <repo>/.state), TLSRPT_PG_PORT, TLSRPT_IMAP_PORT,
+# TLSRPT_IMAPS_PORT (default: free ports picked at first start, then kept).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+state=${TLSRPT_STATE_DIR:-$repo/.state}
+pgbin=/usr/lib/postgresql/15/bin
+mail_user=tlsrpt-mail
+test_password=tlsrpt-test-password
+imap_users=(reports demo bench t1 t2 t3 t4 t5 t6 t7 t8 t9)
+
+die() { echo "services: $*" >&2; exit 1; }
+log() { echo "services: $*" >&2; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+  die "cannot pick a free port"
+}
+
+as_user() {  # as_user USER CMD...: run as USER when we are root, else as ourselves
+  local user=$1; shift
+  if [[ $(id -u) -eq 0 ]]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+ensure_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  id "$mail_user" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$mail_user"
+  id postgres >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+}
+
+load_ports() {
+  if [[ -f $state/ports ]]; then
+    # shellcheck disable=SC1091
+    source "$state/ports"
+  fi
+  pg_port=${TLSRPT_PG_PORT:-${pg_port:-$(pick_port)}}
+  imap_port=${TLSRPT_IMAP_PORT:-${imap_port:-$(pick_port)}}
+  imaps_port=${TLSRPT_IMAPS_PORT:-${imaps_port:-$(pick_port)}}
+  printf 'pg_port=%s\nimap_port=%s\nimaps_port=%s\n' "$pg_port" "$imap_port" "$imaps_port" \
+    >"$state/ports"
+}
+
+pid_alive() { [[ -f $1 ]] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+
+write_env() {
+  cat >"$state/env.sh" <<ENV
+export TLSRPT_STATE_DIR='$state'
+export TLSRPT_TEST_PG_HOST=127.0.0.1
+export TLSRPT_TEST_PG_PORT=$pg_port
+export TLSRPT_TEST_DATABASE_URL='postgresql://tlsrpt:tlsrpt@127.0.0.1:$pg_port/tlsrpt_test'
+export TLSRPT_TEST_PG_ADMIN_URL='postgresql://tlsrpt:tlsrpt@127.0.0.1:$pg_port/postgres'
+export TLSRPT_TEST_IMAP_HOST=127.0.0.1
+export TLSRPT_TEST_IMAP_PORT=$imap_port
+export TLSRPT_TEST_IMAPS_PORT=$imaps_port
+export TLSRPT_TEST_IMAP_PASSWORD='$test_password'
+export TLSRPT_TEST_IMAP_USERS='${imap_users[*]}'
+export TLSRPT_TEST_CA_FILE='$state/tls/ca.pem'
+export TLSRPT_TEST_MAIL_DIR='$state/mail'
+export TLSRPT_TEST_MAIL_USER='$mail_user'
+export TLSRPT_TEST_DOVECOT_CONF='$state/dovecot/dovecot.conf'
+ENV
+}
+
+# --- PostgreSQL --------------------------------------------------------------------------
+
+start_pg() {
+  local dir=$state/pg
+  mkdir -p "$dir"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
+  chmod 700 "$dir"
+  if [[ ! -f $dir/data/PG_VERSION ]]; then
+    local pwfile=$dir/pw
+    echo tlsrpt >"$pwfile"
+    if [[ $(id -u) -eq 0 ]]; then chown postgres: "$pwfile"; fi
+    as_user postgres "$pgbin/initdb" -D "$dir/data" -U tlsrpt --pwfile="$pwfile" \
+      --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; die "cannot initdb in $dir/data"; }
+    rm -f "$pwfile"
+  fi
+  if pid_alive "$dir/data/postmaster.pid"; then return 0; fi
+  mkdir -p "$dir/sock"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir/sock"; fi
+  as_user postgres "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $dir/sock -c max_connections=100" \
+    start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; die "cannot start PostgreSQL"; }
+  for db in tlsrpt_test tlsrpt; do
+    as_user postgres psql -h "$dir/sock" -p "$pg_port" -U tlsrpt -d postgres -qAt \
+      -c "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
+      as_user postgres psql -h "$dir/sock" -p "$pg_port" -U tlsrpt -d postgres -q \
+        -c "CREATE DATABASE $db" >/dev/null
+  done
+}
+
+stop_pg() {
+  local dir=$state/pg
+  if pid_alive "$dir/data/postmaster.pid"; then
+    as_user postgres "$pgbin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null ||
+      kill -9 "$(head -n1 "$dir/data/postmaster.pid")" 2>/dev/null || true
+  fi
+}
+
+# --- Dovecot -----------------------------------------------------------------------------
+
+make_certs() {
+  local dir=$state/tls
+  [[ -f $dir/server.pem && -f $dir/ca.pem ]] && return 0
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=tlsrpt-collector test CA" \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
+      -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile ext.cnf -out server.pem 2>/dev/null
+    # A certificate no test trusts, for "certificate not trusted" cases.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+      -keyout untrusted.key -out untrusted.pem 2>/dev/null
+    rm -f server.csr ext.cnf
+    chmod 600 ./*.key
+  )
+}
+
+write_dovecot_conf() {
+  local dir=$state/dovecot
+  mkdir -p "$dir/run" "$dir/state" "$state/mail"
+  local owner=""
+  if [[ $(id -u) -eq 0 ]]; then
+    owner=$mail_user
+    chown "$mail_user:" "$state/mail"
+  else
+    owner=$(id -un)
+  fi
+  local uid gid
+  uid=$(id -u "$owner")
+  gid=$(id -g "$owner")
+  : >"$dir/passwd"
+  for u in "${imap_users[@]}"; do
+    echo "$u:{PLAIN}$test_password:$uid:$gid::$state/mail/$u::" >>"$dir/passwd"
+  done
+  cat >"$dir/dovecot.conf" <<CONF
+# Generated by scripts/services.sh; reads no system configuration.
+base_dir = $dir/run
+state_dir = $dir/state
+instance_name = tlsrpt-test-$imap_port
+log_path = $dir/dovecot.log
+info_log_path = $dir/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$state/tls/server.pem
+ssl_key = <$state/tls/server.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+mail_plugins =
+first_valid_uid = 1
+first_valid_gid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $dir/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n $dir/passwd
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Archive {
+    auto = no
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $imap_port
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $imaps_port
+    ssl = yes
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 50
+}
+CONF
+  if [[ $(id -u) -ne 0 ]]; then
+    printf 'default_internal_user = %s\ndefault_login_user = %s\n' "$owner" "$owner" >>"$dir/dovecot.conf"
+  fi
+}
+
+start_dovecot() {
+  local dir=$state/dovecot
+  make_certs
+  write_dovecot_conf
+  if pid_alive "$dir/run/master.pid"; then return 0; fi
+  # Dovecot keeps the caller's stdout/stderr open unless they are redirected.
+  dovecot -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.log" 2>&1 ||
+    { tail -n 20 "$dir/dovecot.log" >&2; die "cannot start Dovecot"; }
+  for _ in $(seq 1 100); do
+    port_in_use "$imap_port" && port_in_use "$imaps_port" && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$dir/dovecot.log" >&2
+  die "Dovecot did not open ports $imap_port/$imaps_port"
+}
+
+stop_dovecot() {
+  local pidfile=$state/dovecot/run/master.pid
+  if pid_alive "$pidfile"; then
+    local pid
+    pid=$(head -n1 "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
+
+case ${1:-} in
+  start)
+    mkdir -p "$state"
+    chmod 755 "$state"
+    ensure_user
+    load_ports
+    start_pg
+    start_dovecot
+    write_env
+    cat "$state/env.sh"
+    ;;
+  stop)
+    stop_dovecot
+    stop_pg
+    ;;
+  env)
+    [[ -f $state/env.sh ]] || die "not started (no $state/env.sh)"
+    cat "$state/env.sh"
+    ;;
+  status)
+    pid_alive "$state/pg/data/postmaster.pid" && echo "postgresql: running" || echo "postgresql: stopped"
+    pid_alive "$state/dovecot/run/master.pid" && echo "dovecot: running" || echo "dovecot: stopped"
+    ;;
+  *)
+    echo "usage: $0 start|stop|env|status" >&2
+    exit 64
+    ;;
+esac

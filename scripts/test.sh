@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine or a developer's: installs what is
+# missing, builds (warnings as errors), starts the local PostgreSQL and Dovecot, runs every
+# test through ctest, runs the tests again under ASan/UBSan, runs the fuzzers time-boxed,
+# checks formatting, and stops the services even when a test fails.
+#
+#   scripts/test.sh            everything
+#   TLSRPT_TEST_QUICK=1 ...    skip the sanitizer build and the fuzzers
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+jobs=$(nproc)
+build=${TLSRPT_BUILD_DIR:-$repo/build}
+asan_build=${TLSRPT_ASAN_BUILD_DIR:-$repo/build-asan}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+scripts/deps.sh
+
+step "build ($build)"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSRPT_WERROR=ON >/dev/null
+cmake --build "$build" -j "$jobs"
+
+step "services"
+trap 'step "stopping services"; scripts/services.sh stop' EXIT
+eval "$(scripts/services.sh start)"
+
+failed=0
+step "tests"
+ctest --test-dir "$build" --output-on-failure -j "$jobs" || failed=1
+
+if [[ -z ${TLSRPT_TEST_QUICK:-} ]]; then
+  step "build with ASan/UBSan ($asan_build)"
+  cmake -S . -B "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DTLSRPT_WERROR=ON -DTLSRPT_SANITIZE=ON >/dev/null
+  cmake --build "$asan_build" -j "$jobs"
+  step "tests under ASan/UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$asan_build" --output-on-failure -j "$jobs" || failed=1
+
+  if [[ -x scripts/fuzz.sh ]]; then
+    step "fuzzers (time-boxed)"
+    scripts/fuzz.sh || failed=1
+  fi
+fi
+
+step "formatting"
+scripts/format.sh --check || failed=1
+
+if [[ $failed -ne 0 ]]; then
+  step "FAILED"
+  exit 1
+fi
+step "all tests passed"
