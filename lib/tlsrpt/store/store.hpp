@@ -87,6 +87,26 @@ class report_store {
                                                std::uint32_t uidvalidity,
                                                std::span<const std::uint32_t> uids) = 0;
 
+  // The same UIDs with the outcome the ledger recorded for each, so that a message found done
+  // (a crash between commit and acknowledgement, or not-a-report mail left in the folder) is
+  // acknowledged the way it would have been, without fetching it again. `result` is nullopt
+  // when the store cannot tell; the collector then re-reads the message to classify it (never
+  // writing it twice). This default costs correctness nothing, only speed: override it.
+  struct done_message {
+    std::uint32_t uid = 0;
+    std::optional<outcome> result;
+  };
+  virtual std::vector<done_message> done_messages(const std::string& source,
+                                                  const std::string& folder,
+                                                  std::uint32_t uidvalidity,
+                                                  std::span<const std::uint32_t> uids) {
+    std::vector<done_message> out;
+    for (const std::uint32_t uid : done_uids(source, folder, uidvalidity, uids)) {
+      out.push_back({uid, std::nullopt});
+    }
+    return out;
+  }
+
   // Writes a batch of messages in one transaction, one savepoint per message: each message's
   // report rows and its ledger row commit together, and one failing message does not undo
   // its neighbours (its result is `rejected` with the error). Returns one result per input,
