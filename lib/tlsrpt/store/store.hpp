@@ -9,6 +9,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tlsrpt/report/report.hpp"
@@ -66,11 +67,19 @@ class error : public std::runtime_error {
  public:
   error(const std::string& what, std::string sqlstate, bool transient)
       : std::runtime_error(what), sqlstate_(std::move(sqlstate)), transient_(transient) {}
+  // With the name of the statement that failed ("insert_reports", "migration 0002_views.sql").
+  error(const std::string& what, std::string sqlstate, bool transient, std::string statement)
+      : std::runtime_error(what),
+        sqlstate_(std::move(sqlstate)),
+        statement_(std::move(statement)),
+        transient_(transient) {}
   const std::string& sqlstate() const noexcept { return sqlstate_; }
+  const std::string& statement() const noexcept { return statement_; }
   bool transient() const noexcept { return transient_; }
 
  private:
   std::string sqlstate_;
+  std::string statement_;
   bool transient_;
 };
 
