@@ -3,11 +3,40 @@
 
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tlsrpt::mime {
+
+// GMime's global state (g_mime_init / g_mime_shutdown). `main` creates one before the first
+// extract() and keeps it until the last; guards nest (a reference count), so tests may make
+// their own. extract() also works without one: it then initialises GMime once, thread-safely,
+// and leaves it initialised until the process ends (convenient for tests and the fuzzer).
+class library {
+ public:
+  library();
+  ~library();
+  library(const library&) = delete;
+  library& operator=(const library&) = delete;
+  library(library&&) = delete;
+  library& operator=(library&&) = delete;
+};
+
+// A report part that cannot be decoded. what() is "mime: cannot <verb> <object>: <cause>",
+// e.g. `mime: cannot inflate report part "x.json.gz": invalid stored block lengths (zlib -3)`.
+class error : public std::runtime_error {
+ public:
+  // `action` is "<verb> <object>" ("inflate report part \"x.json.gz\"").
+  error(const std::string& action, std::string cause, int zlib_code = 0);
+  const std::string& cause() const noexcept { return cause_; }
+  int zlib_code() const noexcept { return zlib_code_; }  // 0 when zlib is not the cause
+
+ private:
+  std::string cause_;
+  int zlib_code_ = 0;
+};
 
 // Facts from the message headers that the store keeps. Raw header values, unfolded.
 struct envelope {
@@ -42,6 +71,7 @@ struct extraction {
 struct limits {
   std::size_t max_message_bytes = 25u * 1024u * 1024u;
   std::size_t max_report_bytes = 20u * 1024u * 1024u;  // decompressed, per report
+  std::size_t max_nesting = 8;  // message/rfc822 levels followed into forwarded reports
 };
 
 // Extracts the report(s) from one RFC 5322 message (CRLF or LF). Never throws for bad input:
@@ -52,6 +82,10 @@ extraction extract(std::string_view message, const limits& lim = {});
 extraction extract_any(std::string_view bytes, const limits& lim = {});
 
 // Decompresses gzip (multi-member too) up to `max_bytes` of output; throws mime::error.
+// Streams: never allocates more than max_bytes + 1 bytes of output, whatever the input claims.
 std::string gunzip(std::string_view gz, std::size_t max_bytes);
+
+// Lowercase hex SHA-256 of some bytes (message and report digests for the store).
+std::string sha256_hex(std::string_view bytes);
 
 }  // namespace tlsrpt::mime

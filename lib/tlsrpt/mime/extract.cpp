@@ -1,0 +1,454 @@
+// Finding TLS reports in one message with GMime (RFC 8460 §5.3), and the envelope facts.
+#include "tlsrpt/mime/extract.hpp"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "tlsrpt/mime/detail.hpp"
+
+namespace tlsrpt::mime {
+namespace {
+
+// ---- owners of GLib/GMime handles -------------------------------------------------------------
+
+struct gobject_unref {
+  void operator()(void* p) const noexcept { g_object_unref(p); }
+};
+template <typename T>
+using gobject_ptr = std::unique_ptr<T, gobject_unref>;
+
+struct g_free_deleter {
+  void operator()(char* p) const noexcept { g_free(p); }
+};
+using gchars = std::unique_ptr<char, g_free_deleter>;
+
+// Frees a GByteArray's header but never its data: the data is the caller's message.
+struct byte_array_release {
+  void operator()(GByteArray* a) const noexcept { g_byte_array_free(a, FALSE); }
+};
+using borrowed_bytes = std::unique_ptr<GByteArray, byte_array_release>;
+
+// GLib's type-check macros expand to C casts; these keep -Wold-style-cast quiet.
+template <typename T>
+T* as(void* p, GType type) noexcept {
+  return p != nullptr && G_TYPE_CHECK_INSTANCE_TYPE(p, type) ? static_cast<T*>(p) : nullptr;
+}
+
+// ---- small text helpers -----------------------------------------------------------------------
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool ends_with_nocase(std::string_view s, std::string_view suffix) noexcept {
+  if (s.size() < suffix.size()) return false;
+  s = s.substr(s.size() - suffix.size());
+  return std::equal(s.begin(), s.end(), suffix.begin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  });
+}
+
+// RFC 5322 §2.2.3 unfolding: drop CR and LF, keep the whitespace that follows them.
+std::optional<std::string> unfolded(const char* raw) {
+  if (raw == nullptr) return std::nullopt;
+  std::string out;
+  for (const char* p = raw; *p != '\0'; ++p) {
+    if (*p != '\r' && *p != '\n') out += *p;
+  }
+  const auto t = trim(out);
+  if (t.empty()) return std::nullopt;
+  return std::string(t);
+}
+
+std::optional<std::string> non_empty(const char* value) {
+  if (value == nullptr) return std::nullopt;
+  const auto t = trim(value);
+  if (t.empty()) return std::nullopt;
+  return std::string(t);
+}
+
+// ---- envelope ---------------------------------------------------------------------------------
+
+std::optional<std::string> raw_header(GMimeObject* obj, const char* name) {
+  GMimeHeaderList* headers = g_mime_object_get_header_list(obj);
+  GMimeHeader* h = headers != nullptr ? g_mime_header_list_get_header(headers, name) : nullptr;
+  return h != nullptr ? unfolded(g_mime_header_get_raw_value(h)) : std::nullopt;
+}
+
+std::optional<std::string> first_address(GMimeMessage* msg) {
+  InternetAddressList* list = g_mime_message_get_from(msg);
+  for (int depth = 0; list != nullptr && depth < 4; ++depth) {
+    if (internet_address_list_length(list) <= 0) return std::nullopt;
+    InternetAddress* a = internet_address_list_get_address(list, 0);
+    if (auto* mb = as<InternetAddressMailbox>(a, internet_address_mailbox_get_type())) {
+      const char* addr = internet_address_mailbox_get_addr(mb);
+      if (addr == nullptr || *addr == '\0') return std::nullopt;
+      return lower(addr);
+    }
+    auto* group = as<InternetAddressGroup>(a, internet_address_group_get_type());
+    list = group != nullptr ? internet_address_group_get_members(group) : nullptr;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> utc_date(GMimeMessage* msg) {
+  // GMime parses every RFC 5322 (and obsolete) date form; a Date it cannot read is absent.
+  if (g_mime_object_get_header(reinterpret_cast<GMimeObject*>(msg), "Date") == nullptr) {
+    return std::nullopt;
+  }
+  GDateTime* when = g_mime_message_get_date(msg);
+  if (when == nullptr) return std::nullopt;
+  const auto seconds = static_cast<std::time_t>(g_date_time_to_unix(when));
+  std::tm tm{};
+  if (gmtime_r(&seconds, &tm) == nullptr) return std::nullopt;
+  char buf[32];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (n == 0) return std::nullopt;
+  return std::string(buf, n);
+}
+
+void read_report_headers(GMimeObject* obj, envelope& env) {
+  if (!env.tls_report_domain) {
+    env.tls_report_domain = non_empty(g_mime_object_get_header(obj, "TLS-Report-Domain"));
+  }
+  if (!env.tls_report_submitter) {
+    env.tls_report_submitter = non_empty(g_mime_object_get_header(obj, "TLS-Report-Submitter"));
+  }
+}
+
+envelope read_envelope(GMimeMessage* msg) {
+  auto* obj = reinterpret_cast<GMimeObject*>(msg);
+  envelope env;
+  env.message_id = non_empty(g_mime_message_get_message_id(msg));
+  env.from = first_address(msg);
+  env.date = utc_date(msg);
+  env.subject = non_empty(g_mime_message_get_subject(msg));
+  read_report_headers(obj, env);
+  env.dkim_signature = raw_header(obj, "DKIM-Signature");
+  env.authentication_results = raw_header(obj, "Authentication-Results");
+  return env;
+}
+
+// ---- report parts -----------------------------------------------------------------------------
+
+// How far a part's declared type commits it to being a report.
+enum class claim {
+  none,      // not a candidate
+  sniffed,   // only its bytes might say so (a report part with an unexpected type)
+  generic,   // application/json, application/gzip, ... outside any TLS report context
+  declared,  // a tlsrpt type, or a candidate type inside a TLS report: failures are broken
+};
+
+bool is_tlsrpt_type(std::string_view t) noexcept {
+  return t == "application/tlsrpt+gzip" || t == "application/tlsrpt+json" ||
+         t == "application/tlsrpt";
+}
+
+bool has_report_name(std::string_view name) noexcept {
+  return ends_with_nocase(name, ".json") || ends_with_nocase(name, ".gz") ||
+         ends_with_nocase(name, ".zip");
+}
+
+bool is_candidate_type(std::string_view t, std::string_view name) noexcept {
+  if (is_tlsrpt_type(t) || t == "application/gzip" || t == "application/x-gzip" ||
+      t == "application/json" || t == "application/zip" || t == "application/x-zip-compressed") {
+    return true;
+  }
+  return t == "application/octet-stream" && has_report_name(name);
+}
+
+std::string read_all(GMimeStream* s) {
+  std::string raw;
+  if (s == nullptr) return raw;
+  g_mime_stream_reset(s);
+  const gint64 len = g_mime_stream_length(s);
+  if (len > 0) raw.reserve(static_cast<std::size_t>(len));
+  char buf[16384];
+  for (;;) {
+    const gssize n = g_mime_stream_read(s, buf, sizeof buf);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<std::size_t>(n));
+  }
+  return raw;
+}
+
+// The part's content with its transfer encoding undone. GMime's decoders skip what is not
+// base64, so odd line lengths and stray whitespace (Google) decode as intended.
+std::string decoded_content(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  if (content == nullptr) return {};
+  GMimeStream* s = g_mime_data_wrapper_get_stream(content);
+  if (s == nullptr) return {};
+  const GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
+  if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+      enc != GMIME_CONTENT_ENCODING_UUENCODE) {
+    return read_all(s);
+  }
+  const std::string raw = read_all(s);
+  GMimeEncoding state;
+  g_mime_encoding_init_decode(&state, enc);
+  std::string out;
+  out.resize(g_mime_encoding_outlen(&state, raw.size()) + 16);
+  const std::size_t n = g_mime_encoding_flush(&state, raw.data(), raw.size(), out.data());
+  out.resize(n);
+  return out;
+}
+
+std::string transfer_encoding_name(GMimePart* part) {
+  const GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+  if (enc == GMIME_CONTENT_ENCODING_DEFAULT) return "";
+  const char* name = g_mime_content_encoding_to_string(enc);
+  return name != nullptr ? lower(name) : "";
+}
+
+struct walker {
+  const limits& lim;
+  envelope& env;
+  std::vector<found_report> reports;
+  std::optional<std::string> broken;  // the first undecodable declared report part
+  std::vector<std::string> ignored;   // why candidate-looking parts were not reports
+  bool tlsrpt_report_seen = false;    // a multipart/report; report-type=tlsrpt was met
+  int leaf_index = 0;
+
+  void walk(GMimeObject* obj, std::size_t nesting, std::size_t depth, bool in_report,
+            bool first_in_report, bool whole_body) {
+    if (obj == nullptr || broken) return;
+    // GMime builds the tree recursively already; this only bounds our own recursion.
+    if (depth > 64) {
+      ignored.emplace_back("MIME structure nested too deeply");
+      return;
+    }
+    if (auto* mp = as<GMimeMultipart>(obj, g_mime_multipart_get_type())) {
+      GMimeContentType* ct = g_mime_object_get_content_type(obj);
+      const char* rt =
+          ct != nullptr ? g_mime_content_type_get_parameter(ct, "report-type") : nullptr;
+      // RFC 8460 §5.3: multipart/report with report-type "tlsrpt", quoted or not (GMime
+      // unquotes parameters and finds them in any order).
+      const bool report = ct != nullptr && g_mime_content_type_is_type(ct, "multipart", "report") &&
+                          rt != nullptr && lower(trim(rt)) == "tlsrpt";
+      tlsrpt_report_seen = tlsrpt_report_seen || report;
+      const int n = g_mime_multipart_get_count(mp);
+      for (int i = 0; i < n; ++i) {
+        walk(g_mime_multipart_get_part(mp, i), nesting, depth + 1, report || in_report,
+             report && i == 0, false);
+      }
+      return;
+    }
+    if (auto* mp = as<GMimeMessagePart>(obj, g_mime_message_part_get_type())) {
+      GMimeMessage* inner = g_mime_message_part_get_message(mp);
+      if (inner == nullptr) return;
+      if (nesting >= lim.max_nesting) {
+        ignored.emplace_back("forwarded messages nested deeper than " +
+                             std::to_string(lim.max_nesting) + " levels");
+        return;
+      }
+      // A forwarded report (message/rfc822): its own TLS-Report-* headers fill the gaps.
+      read_report_headers(reinterpret_cast<GMimeObject*>(inner), env);
+      GMimeObject* body = g_mime_message_get_mime_part(inner);
+      const bool inner_whole = g_mime_object_get_header(reinterpret_cast<GMimeObject*>(inner),
+                                                        "TLS-Report-Domain") != nullptr;
+      walk(body, nesting + 1, depth + 1, false, false, inner_whole);
+      return;
+    }
+    if (auto* part = as<GMimePart>(obj, g_mime_part_get_type()))
+      leaf(part, in_report, first_in_report, whole_body);
+  }
+
+  void leaf(GMimePart* part, bool in_report, bool first_in_report, bool whole_body) {
+    ++leaf_index;
+    auto* obj = reinterpret_cast<GMimeObject*>(part);
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    const gchars mime_type(ct != nullptr ? g_mime_content_type_get_mime_type(ct) : nullptr);
+    const std::string type = mime_type ? lower(mime_type.get()) : "text/plain";
+    const char* fn = g_mime_part_get_filename(part);
+    std::optional<std::string> filename = non_empty(fn);
+
+    claim c = claim::none;
+    if (is_candidate_type(type, filename.value_or(""))) {
+      c = is_tlsrpt_type(type) || in_report || whole_body ? claim::declared : claim::generic;
+    } else if ((in_report && !first_in_report) || whole_body) {
+      // The human-readable part of a report is text/plain or text/html: never sniff it.
+      c = type.starts_with("text/") && in_report ? claim::none : claim::sniffed;
+    }
+    if (c == claim::none) return;
+
+    const std::string object =
+        filename ? "report part \"" + *filename + "\""
+                 : "report part " + std::to_string(leaf_index) + " (" + type + ")";
+    auto reject = [&](std::string cause) {
+      if (c == claim::declared) {
+        broken = std::move(cause);
+      } else {
+        ignored.push_back(std::move(cause));
+      }
+    };
+
+    std::string bytes = decoded_content(part);
+    found_report r;
+    r.content_type = type;
+    r.filename = std::move(filename);
+    r.transfer_encoding = transfer_encoding_name(part);
+    switch (detail::sniff(bytes)) {
+      case detail::sniffed::gzip:
+        try {
+          r.json = detail::inflate_gzip(bytes, lim.max_report_bytes, object);
+        } catch (const error& e) {
+          reject(std::string(e.what()).substr(6));  // without "mime: "
+          return;
+        }
+        r.compression = "gzip";
+        if (detail::sniff(r.json) != detail::sniffed::json) {
+          reject("cannot read " + object + ": the decompressed content is not JSON");
+          return;
+        }
+        break;
+      case detail::sniffed::json:
+        if (bytes.size() > lim.max_report_bytes) {
+          reject("cannot read " + object + ": " + std::to_string(bytes.size()) +
+                 " bytes exceed the limit of " + std::to_string(lim.max_report_bytes) + " bytes");
+          return;
+        }
+        r.json = std::move(bytes);
+        r.compression = "none";
+        break;
+      case detail::sniffed::zip:
+        // RFC 8460 §5.3 allows only gzip; no known sender zips TLS reports (DMARC senders do).
+        reject("cannot decode " + object + ": zip archives are not supported");
+        return;
+      case detail::sniffed::other:
+        reject("cannot decode " + object +
+               (bytes.empty() ? ": the part is empty" : ": the content is neither gzip nor JSON"));
+        return;
+    }
+    // A stray application/json attachment in ordinary mail is not a report.
+    if (c == claim::generic && r.json.find("\"policies\"") == std::string::npos) {
+      ignored.push_back(object + " is JSON without \"policies\"");
+      return;
+    }
+    reports.push_back(std::move(r));
+  }
+};
+
+std::string describe_top(GMimeObject* obj) {
+  GMimeContentType* ct = obj != nullptr ? g_mime_object_get_content_type(obj) : nullptr;
+  const gchars t(ct != nullptr ? g_mime_content_type_get_mime_type(ct) : nullptr);
+  return t ? lower(t.get()) : "text/plain";
+}
+
+std::string human_size(std::size_t n) { return std::to_string(n) + " bytes"; }
+
+}  // namespace
+
+extraction extract(std::string_view message, const limits& lim) {
+  extraction x;
+  if (message.size() > lim.max_message_bytes) {
+    x.kind = outcome::broken_report;
+    x.reason = "cannot read message: " + human_size(message.size()) + " exceed the limit of " +
+               human_size(lim.max_message_bytes);
+    return x;
+  }
+  if (trim(message).empty()) {
+    x.reason = "the message is empty";
+    return x;
+  }
+  if (message.size() > G_MAXUINT) {  // GByteArray lengths are guint
+    x.kind = outcome::broken_report;
+    x.reason = "cannot read message: " + human_size(message.size()) + " is too large for GMime";
+    return x;
+  }
+  detail::ensure_initialised();
+
+  // A memory stream over the caller's bytes, not a copy of them: the GByteArray only borrows
+  // the data (freed with free_segment = FALSE) and the stream does not own the array. With a
+  // seekable stream GMime's parser keeps part contents as substreams of it, not copies.
+  const borrowed_bytes array(g_byte_array_new_take(
+      reinterpret_cast<guint8*>(const_cast<char*>(message.data())), message.size()));
+  const gobject_ptr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(array.get()));
+  g_mime_stream_mem_set_owner(reinterpret_cast<GMimeStreamMem*>(stream.get()), FALSE);
+  const gobject_ptr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  const gobject_ptr<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));
+  if (!msg) {
+    x.reason = "not a message: no RFC 5322 header found";
+    return x;
+  }
+
+  x.env = read_envelope(msg.get());
+  GMimeObject* body = g_mime_message_get_mime_part(msg.get());
+  walker w{lim, x.env, {}, {}, {}, false, 0};
+  // A message whose whole body is the report carries the RFC 8460 §5.3 header.
+  const bool whole_body = x.env.tls_report_domain.has_value();
+  w.walk(body, 0, 0, false, false, whole_body);
+
+  if (w.broken) {
+    // One outcome per message: a half-readable message stays broken so nobody loses a report.
+    x.kind = outcome::broken_report;
+    x.reason = std::move(*w.broken);
+  } else if (!w.reports.empty()) {
+    x.kind = outcome::reports_found;
+    x.reports = std::move(w.reports);
+  } else if (w.tlsrpt_report_seen) {
+    x.kind = outcome::broken_report;
+    x.reason = "cannot find the report part of a multipart/report; report-type=tlsrpt";
+    if (!w.ignored.empty()) x.reason += ": " + w.ignored.front();
+  } else {
+    x.kind = outcome::not_a_report;
+    x.reason = "no TLS report part in a " + describe_top(body) + " message";
+    if (!w.ignored.empty()) x.reason += " (" + w.ignored.front() + ")";
+  }
+  return x;
+}
+
+extraction extract_any(std::string_view bytes, const limits& lim) {
+  const detail::sniffed kind = detail::sniff(bytes);
+  if (kind == detail::sniffed::other) return extract(bytes, lim);
+
+  extraction x;
+  found_report r;
+  try {
+    if (kind == detail::sniffed::zip) {
+      throw error("decode the input", "zip archives are not supported");
+    }
+    if (bytes.size() > std::max(lim.max_message_bytes, lim.max_report_bytes)) {
+      throw error("read the input", human_size(bytes.size()) + " exceed the limit");
+    }
+    if (kind == detail::sniffed::gzip) {
+      r.json = detail::inflate_gzip(bytes, lim.max_report_bytes, "the input");
+      r.compression = "gzip";
+      if (detail::sniff(r.json) != detail::sniffed::json) {
+        throw error("read the input", "the decompressed content is not JSON");
+      }
+    } else {
+      if (bytes.size() > lim.max_report_bytes) {
+        throw error("read the input", human_size(bytes.size()) + " exceed the limit of " +
+                                          human_size(lim.max_report_bytes));
+      }
+      r.json.assign(bytes);
+      r.compression = "none";
+    }
+  } catch (const error& e) {
+    x.kind = outcome::broken_report;
+    x.reason = std::string(e.what()).substr(6);
+    return x;
+  }
+  x.kind = outcome::reports_found;
+  x.reports.push_back(std::move(r));
+  return x;
+}
+
+}  // namespace tlsrpt::mime
