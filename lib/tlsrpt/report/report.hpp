@@ -114,4 +114,18 @@ std::string to_json(const report& r);
 // RFC 3339 UTC with "Z" (microseconds only when non-zero).
 std::string format_timestamp(timestamp t);
 
+// An RFC 3339 date-time ("2016-04-01T00:00:00Z", "...T02:00:00.5+02:00"). Also accepts what
+// senders send instead: no offset at all (Microsoft 2023; `has_offset` is then false and the
+// time is read as UTC), "t" or " " for "T", "z" for "Z". nullopt when it is not a date-time.
+struct parsed_timestamp {
+  timestamp at{};
+  bool has_offset = true;
+};
+std::optional<parsed_timestamp> parse_timestamp(std::string_view text) noexcept;
+
+// True for a textual IPv4 or IPv6 address (inet_pton; no zone index, no brackets).
+bool is_valid_ip(std::string_view text) noexcept;
+// The canonical text of a valid address ("2001:db8:abcd:12::1"), nullopt for an invalid one.
+std::optional<std::string> normalize_ip(std::string_view text);
+
 }  // namespace tlsrpt::report
