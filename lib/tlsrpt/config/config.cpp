@@ -1,0 +1,620 @@
+#include "tlsrpt/config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace tlsrpt::config {
+
+namespace {
+
+std::string compose(const std::string& file, int line, const std::string& path,
+                    const std::string& cause) {
+  std::string s = "config: ";
+  if (!file.empty()) {
+    s += file;
+    if (line > 0) s += ":" + std::to_string(line);
+    s += ": ";
+  } else if (line > 0) {
+    s += "line " + std::to_string(line) + ": ";
+  }
+  if (!path.empty()) s += path + ": ";
+  return s + cause;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Reads the number at the front of `s` (digits and an optional fraction) and removes it.
+std::optional<double> take_number(std::string_view& s) {
+  std::size_t n = 0;
+  while (n < s.size() &&
+         ((s[n] >= '0' && s[n] <= '9') || (s[n] == '.' && n > 0 && n + 1 < s.size())))
+    ++n;
+  if (n == 0) return std::nullopt;
+  const std::string digits(s.substr(0, n));
+  s.remove_prefix(n);
+  try {
+    return std::stod(digits);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+const char* node_kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a scalar";
+  }
+}
+
+// Walks the YAML tree with the key path and the file name at hand, so that every problem is
+// reported as "file:line: key.path: cause".
+class reader {
+ public:
+  explicit reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& path,
+                         const std::string& cause) const {
+    throw error(file_, line_of(n), path, cause);
+  }
+
+  static int line_of(const YAML::Node& n) {
+    const YAML::Mark m = n.Mark();
+    return m.line >= 0 ? m.line + 1 : 0;
+  }
+
+  // A mapping (or nothing, read as empty) whose keys are all among `allowed`.
+  void expect_map(const YAML::Node& n, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) const {
+    if (n.IsNull()) return;
+    if (!n.IsMap()) fail(n, path, std::string("expected a mapping, got ") + node_kind(n));
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+        throw error(file_, line_of(it->first), join(path, key),
+                    "unknown key (known keys here: " + known + ")");
+      }
+    }
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& path, const char* what) const {
+    if (!n.IsScalar()) fail(n, path, std::string("expected ") + what + ", got " + node_kind(n));
+    return n.Scalar();
+  }
+
+  void read(const YAML::Node& parent, const std::string& path, std::string_view key,
+            std::string& out) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n) return;
+    out = scalar(n, join(path, key), "a string");
+  }
+  void read(const YAML::Node& parent, const std::string& path, std::string_view key,
+            std::optional<std::string>& out) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n || n.IsNull()) return;
+    out = scalar(n, join(path, key), "a string");
+  }
+  void read(const YAML::Node& parent, const std::string& path, std::string_view key,
+            bool& out) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n) return;
+    const std::string v = lower(scalar(n, join(path, key), "true or false"));
+    if (v == "true" || v == "yes" || v == "on") {
+      out = true;
+    } else if (v == "false" || v == "no" || v == "off") {
+      out = false;
+    } else {
+      fail(n, join(path, key), "expected true or false, got \"" + n.Scalar() + "\"");
+    }
+  }
+  template <typename Int>
+  void read_int(const YAML::Node& parent, const std::string& path, std::string_view key, Int& out,
+                Int min) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n) return;
+    const std::string v = trim(scalar(n, join(path, key), "an integer"));
+    Int value{};
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+      fail(n, join(path, key), "expected an integer, got \"" + n.Scalar() + "\"");
+    if (value < min)
+      fail(n, join(path, key), "must be at least " + std::to_string(min) + ", got " + v);
+    out = value;
+  }
+  void read_duration(const YAML::Node& parent, const std::string& path, std::string_view key,
+                     std::chrono::milliseconds& out, bool allow_zero = false) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n) return;
+    const std::string v = scalar(n, join(path, key), "a duration such as 30s, 5m or 1h");
+    try {
+      out = parse_duration(v);
+    } catch (const std::invalid_argument& e) {
+      fail(n, join(path, key), e.what());
+    }
+    if (!allow_zero && out.count() == 0) fail(n, join(path, key), "must be greater than zero");
+  }
+  void read_size(const YAML::Node& parent, const std::string& path, std::string_view key,
+                 std::uint64_t& out) const {
+    const YAML::Node n = parent[std::string(key)];
+    if (!n) return;
+    const std::string v = scalar(n, join(path, key), "a size such as 512KiB or 25MiB");
+    try {
+      out = parse_size(v);
+    } catch (const std::invalid_argument& e) {
+      fail(n, join(path, key), e.what());
+    }
+    if (out == 0) fail(n, join(path, key), "must be greater than zero");
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+action::kind parse_action(const reader& r, const YAML::Node& n, const std::string& path,
+                          bool allow_keyword) {
+  const std::string v = lower(trim(r.scalar(n, path, "keyword, move or leave")));
+  if (v == "keyword" && allow_keyword) return action::kind::keyword;
+  if (v == "move") return action::kind::move;
+  if (v == "leave") return action::kind::leave;
+  r.fail(n, path,
+         std::string("expected ") + (allow_keyword ? "keyword, move or leave" : "move or leave") +
+             ", got \"" + n.Scalar() + "\"");
+}
+
+// imaps://host[:port][/folder]: the folder is the percent-decoded path.
+std::string folder_from_url(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return {};
+  const auto slash = url.find('/', scheme_end + 3);
+  if (slash == std::string::npos) return {};
+  std::string path = url.substr(slash + 1);
+  const auto semicolon = path.find(';');
+  if (semicolon != std::string::npos) path.resize(semicolon);
+  std::string out;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2])) != 0) {
+      out += static_cast<char>(std::stoi(path.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out;
+}
+
+mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& path,
+                     const limits& lim) {
+  r.expect_map(n, path,
+               {"name",
+                "url",
+                "folder",
+                "username",
+                "password_env",
+                "password_file",
+                "token_file",
+                "token_env",
+                "allow_plaintext",
+                "ca_file",
+                "tls_verify",
+                "actions",
+                "keywords",
+                "mark_seen",
+                "batch_size",
+                "max_message_size",
+                "max_report_size",
+                "connect_timeout",
+                "operation_timeout",
+                "max_attempts"});
+  if (!n.IsMap()) r.fail(n, path, "expected a mapping with at least name, url and username");
+  mailbox m;
+  m.line = reader::line_of(n);
+  m.max_message_size = lim.max_message_size;
+  m.max_report_size = lim.max_report_size;
+  for (const char* required : {"name", "url", "username"}) {
+    if (!n[required]) r.fail(n, path, std::string("missing required key \"") + required + "\"");
+  }
+  r.read(n, path, "name", m.name);
+  r.read(n, path, "url", m.url);
+  r.read(n, path, "username", m.username);
+  if (m.name.empty()) r.fail(n["name"], reader::join(path, "name"), "must not be empty");
+  r.read(n, path, "allow_plaintext", m.allow_plaintext);
+  const std::string scheme = lower(m.url.substr(0, m.url.find("://")));
+  if (m.url.find("://") == std::string::npos || (scheme != "imaps" && scheme != "imap") ||
+      m.url.size() <= scheme.size() + 3) {
+    r.fail(n["url"], reader::join(path, "url"),
+           "expected imaps://host[:port]/FOLDER (or imap:// for STARTTLS), got \"" +
+               redact_url(m.url) + "\"");
+  }
+  if (m.url.find('@') != std::string::npos)
+    r.fail(n["url"], reader::join(path, "url"),
+           "must not contain credentials: use username and password_env/password_file");
+  m.folder = folder_from_url(m.url);
+  r.read(n, path, "folder", m.folder);
+  if (m.folder.empty()) m.folder = "INBOX";
+
+  // Exactly one source of the secret: never the secret itself in the file.
+  int sources = 0;
+  for (const auto& [key, kind, method] :
+       {std::tuple{"password_env", secret_ref::kind::env, auth_method::password},
+        std::tuple{"password_file", secret_ref::kind::file, auth_method::password},
+        std::tuple{"token_env", secret_ref::kind::env, auth_method::xoauth2},
+        std::tuple{"token_file", secret_ref::kind::file, auth_method::xoauth2}}) {
+    const YAML::Node s = n[key];
+    if (!s) continue;
+    ++sources;
+    m.secret.from = kind;
+    m.secret.name = r.scalar(s, reader::join(path, key), "a string");
+    m.secret.key_path = reader::join(path, key);
+    m.secret.line = reader::line_of(s);
+    m.auth = method;
+    if (m.secret.name.empty()) r.fail(s, m.secret.key_path, "must not be empty");
+  }
+  if (sources == 0)
+    r.fail(n, path,
+           "no credentials: set one of password_env, password_file, token_env or token_file");
+  if (sources > 1)
+    r.fail(n, path,
+           "more than one credential source: set only one of password_env, password_file, "
+           "token_env, token_file");
+
+  r.read(n, path, "ca_file", m.ca_file);
+  r.read(n, path, "tls_verify", m.tls_verify);
+  r.read(n, path, "mark_seen", m.mark_seen);
+
+  const YAML::Node kw = n["keywords"];
+  const std::string kw_path = reader::join(path, "keywords");
+  if (kw) {
+    r.expect_map(kw, kw_path, {"processed", "failed"});
+    r.read(kw, kw_path, "processed", m.on_success.target);
+    r.read(kw, kw_path, "failed", m.on_failure.target);
+  }
+  const std::string processed_kw = m.on_success.target;
+  const std::string failed_kw = m.on_failure.target;
+
+  const YAML::Node act = n["actions"];
+  const std::string act_path = reader::join(path, "actions");
+  if (act) {
+    r.expect_map(act, act_path,
+                 {"success", "success_folder", "failure", "failure_folder", "not_a_report",
+                  "not_a_report_folder"});
+    struct slot {
+      const char* key;
+      const char* folder_key;
+      action* act;
+      bool allow_keyword;
+      std::string keyword;
+    };
+    for (const slot& s :
+         {slot{"success", "success_folder", &m.on_success, true, processed_kw},
+          slot{"failure", "failure_folder", &m.on_failure, true, failed_kw},
+          slot{"not_a_report", "not_a_report_folder", &m.on_not_a_report, false, ""}}) {
+      const std::string p = reader::join(act_path, s.key);
+      if (act[s.key]) s.act->what = parse_action(r, act[s.key], p, s.allow_keyword);
+      std::string folder;
+      r.read(act, act_path, s.folder_key, folder);
+      switch (s.act->what) {
+        case action::kind::keyword:
+          s.act->target = s.keyword;
+          break;
+        case action::kind::move:
+          if (folder.empty())
+            r.fail(act[s.key] ? act[s.key] : act, p,
+                   std::string("move needs a folder: set ") + s.folder_key);
+          s.act->target = folder;
+          break;
+        case action::kind::leave:
+          s.act->target.clear();
+          break;
+      }
+    }
+  }
+
+  r.read_int<std::size_t>(n, path, "batch_size", m.batch_size, 1);
+  r.read_size(n, path, "max_message_size", m.max_message_size);
+  r.read_size(n, path, "max_report_size", m.max_report_size);
+  r.read_duration(n, path, "connect_timeout", m.connect_timeout);
+  r.read_duration(n, path, "operation_timeout", m.operation_timeout);
+  r.read_int(n, path, "max_attempts", m.max_attempts, 1);
+  return m;
+}
+
+configuration read_root(const reader& r, const YAML::Node& root) {
+  configuration c;
+  c.file = r.file();
+  if (!root || root.IsNull()) return c;
+  r.expect_map(root, "", {"database", "mailboxes", "daemon", "logging", "limits"});
+
+  if (const YAML::Node db = root["database"]) {
+    r.expect_map(db, "database", {"url", "migrate_on_start", "migrations_dir", "batch_size"});
+    if (db.IsMap()) {
+      r.read(db, "database", "url", c.db.url);
+      r.read(db, "database", "migrate_on_start", c.db.migrate_on_start);
+      r.read(db, "database", "migrations_dir", c.db.migrations_dir);
+      r.read_int<std::size_t>(db, "database", "batch_size", c.db.batch_size, 1);
+    }
+  }
+  if (const YAML::Node d = root["daemon"]) {
+    r.expect_map(d, "daemon", {"interval", "jitter", "max_backoff"});
+    if (d.IsMap()) {
+      r.read_duration(d, "daemon", "interval", c.run.interval);
+      r.read_duration(d, "daemon", "jitter", c.run.jitter, true);
+      r.read_duration(d, "daemon", "max_backoff", c.run.max_backoff);
+    }
+  }
+  if (const YAML::Node l = root["logging"]) {
+    r.expect_map(l, "logging", {"format", "level"});
+    if (l.IsMap()) {
+      if (const YAML::Node f = l["format"]) {
+        const std::string v = lower(r.scalar(f, "logging.format", "text or json"));
+        if (v == "text") {
+          c.log.fmt = logging::format::text;
+        } else if (v == "json") {
+          c.log.fmt = logging::format::json;
+        } else {
+          r.fail(f, "logging.format", "expected text or json, got \"" + f.Scalar() + "\"");
+        }
+      }
+      if (const YAML::Node lv = l["level"]) {
+        const std::string v = lower(r.scalar(lv, "logging.level", "a log level"));
+        static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+        if (levels.count(v) == 0)
+          r.fail(lv, "logging.level",
+                 "expected trace, debug, info, warn, error, critical or off, got \"" + lv.Scalar() +
+                     "\"");
+        c.log.level = v;
+      }
+    }
+  }
+  if (const YAML::Node l = root["limits"]) {
+    r.expect_map(l, "limits",
+                 {"max_message_size", "max_report_size", "max_depth", "max_policies",
+                  "max_failure_details"});
+    if (l.IsMap()) {
+      r.read_size(l, "limits", "max_message_size", c.lim.max_message_size);
+      r.read_size(l, "limits", "max_report_size", c.lim.max_report_size);
+      r.read_int<std::size_t>(l, "limits", "max_depth", c.lim.max_depth, 1);
+      r.read_int<std::size_t>(l, "limits", "max_policies", c.lim.max_policies, 1);
+      r.read_int<std::size_t>(l, "limits", "max_failure_details", c.lim.max_failure_details, 1);
+    }
+  }
+  if (const YAML::Node ms = root["mailboxes"]) {
+    if (!ms.IsNull() && !ms.IsSequence())
+      r.fail(ms, "mailboxes", std::string("expected a list, got ") + node_kind(ms));
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      const std::string path = "mailboxes[" + std::to_string(i) + "]";
+      mailbox m = read_mailbox(r, ms[i], path, c.lim);
+      if (!names.insert(m.name).second)
+        r.fail(ms[i]["name"], path + ".name", "duplicate mailbox name \"" + m.name + "\"");
+      c.mailboxes.push_back(std::move(m));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+error::error(std::string file, int line, std::string key_path, std::string cause)
+    : std::runtime_error(compose(file, line, key_path, cause)),
+      file_(std::move(file)),
+      line_(line),
+      key_path_(std::move(key_path)),
+      cause_(std::move(cause)) {}
+
+std::string_view to_string(action::kind k) noexcept {
+  switch (k) {
+    case action::kind::keyword:
+      return "keyword";
+    case action::kind::move:
+      return "move";
+    case action::kind::leave:
+      return "leave";
+  }
+  return "leave";
+}
+
+configuration parse(std::string_view yaml, const std::string& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    throw error(name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "invalid YAML: " + e.msg);
+  }
+  configuration c;
+  try {
+    c = read_root(reader(name), root);
+  } catch (const YAML::Exception& e) {
+    // Conversions we did not anticipate still end as a config error with a line.
+    throw error(name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
+  }
+  apply_environment(c);
+  return c;
+}
+
+configuration load_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string(), 0, "", "cannot open the configuration file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path.string());
+}
+
+configuration defaults() {
+  configuration c;
+  apply_environment(c);
+  return c;
+}
+
+void apply_environment(configuration& c) {
+  const char* url = std::getenv("TLSRPT_DATABASE_URL");
+  if (url != nullptr && *url != '\0') {
+    c.db.url = url;
+    c.db.url_from_environment = true;
+  }
+}
+
+std::string resolve_secret(const secret_ref& ref, const std::string& file) {
+  switch (ref.from) {
+    case secret_ref::kind::none:
+      throw error(file, ref.line, ref.key_path, "no secret configured");
+    case secret_ref::kind::env: {
+      const char* v = std::getenv(ref.name.c_str());
+      if (v == nullptr || *v == '\0')
+        throw error(file, ref.line, ref.key_path,
+                    "the environment variable " + ref.name + " is not set or empty");
+      return v;
+    }
+    case secret_ref::kind::file: {
+      std::ifstream in(ref.name, std::ios::binary);
+      if (!in) throw error(file, ref.line, ref.key_path, "cannot read the file " + ref.name);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      std::string s = ss.str();
+      // Files written with `echo` end with a newline that is not part of the secret.
+      while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+      if (s.empty())
+        throw error(file, ref.line, ref.key_path, "the file " + ref.name + " is empty");
+      return s;
+    }
+  }
+  throw error(file, ref.line, ref.key_path, "no secret configured");
+}
+
+std::chrono::milliseconds parse_duration(std::string_view text) {
+  const std::string original = trim(text);
+  std::string_view s = original;
+  const std::string bad =
+      "expected a duration such as 30s, 5m, 1h or 1h30m, got \"" + original + "\"";
+  if (s.empty()) throw std::invalid_argument(bad);
+  double total_ms = 0;
+  bool bare = true;
+  while (!s.empty()) {
+    const auto number = take_number(s);
+    if (!number) throw std::invalid_argument(bad);
+    std::size_t n = 0;
+    while (n < s.size() && std::isalpha(static_cast<unsigned char>(s[n])) != 0) ++n;
+    const std::string unit = lower(std::string(s.substr(0, n)));
+    s.remove_prefix(n);
+    double factor = 0;
+    if (unit.empty()) {
+      // A bare number is seconds, but only on its own ("90"), not inside "1h30".
+      if (!s.empty() || !bare) throw std::invalid_argument(bad);
+      factor = 1000;
+    } else if (unit == "ms") {
+      factor = 1;
+    } else if (unit == "s") {
+      factor = 1000;
+    } else if (unit == "m" || unit == "min") {
+      factor = 60'000;
+    } else if (unit == "h") {
+      factor = 3'600'000;
+    } else if (unit == "d") {
+      factor = 86'400'000;
+    } else {
+      throw std::invalid_argument(bad + " (units: ms, s, m, h, d)");
+    }
+    bare = false;
+    total_ms += *number * factor;
+  }
+  if (total_ms > 1e15) throw std::invalid_argument(bad + " (too long)");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms));
+}
+
+std::uint64_t parse_size(std::string_view text) {
+  const std::string original = trim(text);
+  std::string_view s = original;
+  const std::string bad = "expected a size such as 512KiB, 25MiB or 1GiB, got \"" + original + "\"";
+  const auto number = take_number(s);
+  if (!number) throw std::invalid_argument(bad);
+  const std::string unit = lower(trim(s));
+  double factor = 0;
+  if (unit.empty() || unit == "b") {
+    factor = 1;
+  } else if (unit == "kib") {
+    factor = 1024.0;
+  } else if (unit == "mib") {
+    factor = 1024.0 * 1024;
+  } else if (unit == "gib") {
+    factor = 1024.0 * 1024 * 1024;
+  } else if (unit == "kb") {
+    factor = 1e3;
+  } else if (unit == "mb") {
+    factor = 1e6;
+  } else if (unit == "gb") {
+    factor = 1e9;
+  } else {
+    throw std::invalid_argument(bad + " (units: B, KiB, MiB, GiB, KB, MB, GB)");
+  }
+  const double bytes = *number * factor;
+  if (bytes > 1e15) throw std::invalid_argument(bad + " (too large)");
+  return static_cast<std::uint64_t>(bytes);
+}
+
+std::string format_duration(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string redact_url(std::string_view url) {
+  std::string u(url);
+  const auto scheme_end = u.find("://");
+  const std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto at = u.find('@', start);
+  const auto slash = u.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const auto colon = u.find(':', start);
+    if (colon != std::string::npos && colon < at) {
+      u.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // key=value connection strings: hide password=...
+  const std::string lowered = lower(u);
+  const auto pw = lowered.find("password=");
+  if (pw != std::string::npos) {
+    auto end = u.find_first_of(" &", pw);
+    if (end == std::string::npos) end = u.size();
+    u.replace(pw + 9, end - pw - 9, "***");
+  }
+  return u;
+}
+
+}  // namespace tlsrpt::config

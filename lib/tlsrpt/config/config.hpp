@@ -1,0 +1,136 @@
+// The collector's configuration: one YAML file (see config.example.yaml), validated strictly.
+// No yaml-cpp type appears here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tlsrpt::config {
+
+// A configuration problem. what() is "config: <file>:<line>: <key path>: <cause>" (file and
+// line when known), so a user can go straight to the offending line.
+class error : public std::runtime_error {
+ public:
+  error(std::string file, int line, std::string key_path, std::string cause);
+  const std::string& file() const noexcept { return file_; }
+  int line() const noexcept { return line_; }  // 1-based, 0 when not known
+  const std::string& key_path() const noexcept { return key_path_; }
+  const std::string& cause() const noexcept { return cause_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string key_path_;
+  std::string cause_;
+};
+
+// Where a secret comes from. Secrets are never in the file itself: the file names an
+// environment variable or a file, and the value is read when it is needed (resolve_secret),
+// so that commands needing only the database run without mailbox credentials.
+struct secret_ref {
+  enum class kind { none, env, file };
+  kind from = kind::none;
+  std::string name;      // the variable name or the file path
+  std::string key_path;  // "mailboxes[0].password_env", for error messages
+  int line = 0;
+};
+
+// What to do with a message after its outcome has been committed (issue 6).
+struct action {
+  enum class kind { keyword, move, leave };
+  kind what = kind::leave;
+  std::string target;  // the keyword to add (keyword) or the folder (move)
+};
+std::string_view to_string(action::kind k) noexcept;
+
+enum class auth_method { password, xoauth2 };
+
+struct mailbox {
+  std::string name;
+  std::string url;     // imaps://host[:port][/folder] or imap://... (plaintext/STARTTLS)
+  std::string folder;  // from the `folder` key, else the URL path, else INBOX
+  std::string username;
+  auth_method auth = auth_method::password;
+  secret_ref secret;  // password_env / password_file / token_file / token_env
+  bool allow_plaintext = false;
+  std::optional<std::string> ca_file;
+  bool tls_verify = true;
+  action on_success{action::kind::keyword, "$TLSRPTProcessed"};
+  action on_failure{action::kind::keyword, "$TLSRPTFailed"};
+  action on_not_a_report{action::kind::leave, ""};
+  bool mark_seen = true;  // add \Seen with the success keyword
+  std::size_t batch_size = 100;
+  std::uint64_t max_message_size = 25ull * 1024 * 1024;
+  std::uint64_t max_report_size = 20ull * 1024 * 1024;
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+  std::chrono::milliseconds operation_timeout = std::chrono::minutes(5);
+  int max_attempts = 5;
+  int line = 0;  // where the entry starts, for later error messages
+};
+
+struct database {
+  std::string url;                    // the TLSRPT_DATABASE_URL environment variable overrides
+  bool url_from_environment = false;  // so messages can say where the URL came from
+  bool migrate_on_start = true;
+  std::optional<std::string> migrations_dir;  // default: found next to the program
+  std::size_t batch_size = 500;               // messages per transaction (ingest)
+};
+
+struct daemon {
+  std::chrono::milliseconds interval = std::chrono::minutes(5);
+  std::chrono::milliseconds jitter = std::chrono::seconds(30);
+  std::chrono::milliseconds max_backoff = std::chrono::hours(1);
+};
+
+struct logging {
+  enum class format { text, json };
+  format fmt = format::text;
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+};
+
+// Parser limits (issue 3); the per-message size limits live with each mailbox.
+struct limits {
+  std::uint64_t max_message_size = 25ull * 1024 * 1024;  // files and stdin (ingest, parse)
+  std::uint64_t max_report_size = 20ull * 1024 * 1024;
+  std::size_t max_depth = 64;
+  std::size_t max_policies = 10'000;
+  std::size_t max_failure_details = 100'000;
+};
+
+struct configuration {
+  std::string file;  // where it was loaded from, "" for the built-in defaults
+  database db;
+  std::vector<mailbox> mailboxes;
+  daemon run;
+  logging log;
+  limits lim;
+};
+
+// Loads and validates a file. Throws error.
+configuration load_file(const std::filesystem::path& path);
+// Parses YAML text; `name` is used in messages. Throws error.
+configuration parse(std::string_view yaml, const std::string& name = "<config>");
+// The defaults, for commands run without a file.
+configuration defaults();
+// Applies TLSRPT_DATABASE_URL when set (load_file/parse/defaults already call this).
+void apply_environment(configuration& c);
+
+// Reads a secret now. Throws error naming the key and the variable or file, never the value.
+std::string resolve_secret(const secret_ref& ref, const std::string& file);
+
+// "30s", "5m", "1h", "2d", "500ms", or a bare number of seconds. Throws std::invalid_argument.
+std::chrono::milliseconds parse_duration(std::string_view text);
+// "25MiB", "512KiB", "1GiB", "10MB", "1000", "20 MiB". Throws std::invalid_argument.
+std::uint64_t parse_size(std::string_view text);
+std::string format_duration(std::chrono::milliseconds d);
+
+// The URL without any userinfo, for logs.
+std::string redact_url(std::string_view url);
+
+}  // namespace tlsrpt::config
