@@ -282,8 +282,9 @@ struct walker {
     if (is_candidate_type(type, filename.value_or(""))) {
       c = is_tlsrpt_type(type) || in_report || whole_body ? claim::declared : claim::generic;
     } else if ((in_report && !first_in_report) || whole_body) {
-      // The human-readable part of a report is text/plain or text/html: never sniff it.
-      c = type.starts_with("text/") && in_report ? claim::none : claim::sniffed;
+      // Any later part of a TLS report may be it, whatever its type (the first one is the
+      // human-readable text, sometimes rewritten by gateways: never read it).
+      c = claim::sniffed;
     }
     if (c == claim::none) return;
 
