@@ -1,6 +1,6 @@
 // The IMAP floor (issue 9): the cheapest way to download every message of a folder over one
 // libcurl connection and throw it away. One `UID STORE 1:* +FLAGS.SILENT (\Seen)` first (so
-// the server does not write a \Seen flag per fetch, issue 6), one `UID SEARCH ALL`, then one
+// the server does not write a \Seen flag per fetch, issue 6), `UID SEARCH` in UID ranges, then one
 // `UID FETCH n BODY[]` per message through libcurl's `<folder>/;UID=n` URL form on the same
 // handle (libcurl keeps the folder selected between transfers).
 //
@@ -135,15 +135,26 @@ int main(int argc, char** argv) try {
       if (store) s.command(folder, "UID STORE 1:* +FLAGS.SILENT (\\Seen)");
       const double t_store = since(t1);
       const auto t2 = std::chrono::steady_clock::now();
-      const std::string found = s.command(folder, "UID SEARCH ALL");
+      // libcurl hands a custom command's untagged response over in pieces of at most its
+      // buffer size (16 KiB) and drops what does not fit, so one `UID SEARCH ALL` over 10,000
+      // messages comes back cut short. Search in UID ranges whose answer fits instead.
+      const std::string status = s.command(folder, "STATUS " + folder + " (UIDNEXT)");
+      const std::size_t at = status.find("UIDNEXT ");
+      if (at == std::string::npos) throw std::runtime_error("imap-floor: no UIDNEXT in " + status);
+      const unsigned long uidnext = std::stoul(status.substr(at + 8));
       std::vector<unsigned long> uids;
-      std::istringstream lines(found);
-      std::string line;
-      while (std::getline(lines, line)) {
-        if (line.rfind("* SEARCH", 0) != 0) continue;
-        std::istringstream words(line.substr(8));
-        unsigned long uid = 0;
-        while (words >> uid) uids.push_back(uid);
+      constexpr unsigned long chunk = 1500;
+      for (unsigned long lo = 1; lo < uidnext; lo += chunk) {
+        const std::string found = s.command(
+            folder, "UID SEARCH UID " + std::to_string(lo) + ":" + std::to_string(lo + chunk - 1));
+        std::istringstream lines(found);
+        std::string line;
+        while (std::getline(lines, line)) {
+          if (line.rfind("* SEARCH", 0) != 0) continue;
+          std::istringstream words(line.substr(8));
+          unsigned long uid = 0;
+          while (words >> uid) uids.push_back(uid);
+        }
       }
       const double t_search = since(t2);
       const auto t3 = std::chrono::steady_clock::now();

@@ -1,0 +1,87 @@
+// Store only (issue 9): parsed reports written into PostgreSQL through report_store::write()
+// in batches, as the collector does. Extraction and parsing happen before the clock starts.
+// The database must be a fresh scratch one: the schema is migrated first (not timed).
+//
+//   tlsrpt-bench-store --url URL [--count N] [--seed S] [--batch B]
+#include <cstdio>
+#include <exception>
+
+#include "common/bench_util.hpp"
+#include "tlsrpt/mime/extract.hpp"
+#include "tlsrpt/report/report.hpp"
+#include "tlsrpt/store/pg_store.hpp"
+
+int main(int argc, char** argv) try {
+  tlsrpt::bench::corpus_args args;
+  std::string url;
+  std::size_t batch = 100;
+  for (int i = 1; i < argc; ++i) {
+    if (tlsrpt::bench::parse_corpus_arg(args, i, argc, argv)) continue;
+    const std::string a = argv[i];
+    if (a == "--url" && i + 1 < argc) {
+      url = argv[++i];
+    } else if (a == "--batch" && i + 1 < argc) {
+      batch = std::stoull(argv[++i]);
+    } else {
+      std::cerr << "usage: tlsrpt-bench-store --url URL [--count N] [--seed S] [--batch B]\n";
+      return 64;
+    }
+  }
+  if (url.empty() || batch == 0) {
+    std::cerr << "tlsrpt-bench-store: --url is required and --batch must be positive\n";
+    return 64;
+  }
+  const auto c = tlsrpt::bench::load_corpus(args);
+  std::vector<tlsrpt::store::message_input> inputs;
+  inputs.reserve(c.mails.size());
+  std::size_t reports = 0, policies = 0, details = 0;
+  for (std::size_t i = 0; i < c.mails.size(); ++i) {
+    const auto& m = c.mails[i];
+    auto x = tlsrpt::mime::extract(m);
+    tlsrpt::store::message_input in;
+    in.facts.key = {"bench", "INBOX", 1, static_cast<std::uint32_t>(i + 1),
+                    tlsrpt::mime::sha256_hex(m)};
+    in.facts.message_id = x.env.message_id;
+    in.facts.from = x.env.from;
+    in.facts.subject = x.env.subject;
+    in.facts.submitter = x.env.tls_report_submitter;
+    in.facts.date = x.env.date;
+    in.facts.size = m.size();
+    if (x.kind == tlsrpt::mime::outcome::reports_found) {
+      in.kind = tlsrpt::store::outcome::stored;
+      for (auto& f : x.reports) {
+        auto r = tlsrpt::report::parse(f.json);
+        ++reports;
+        policies += r.policies.size();
+        for (const auto& p : r.policies) details += p.failure_details.size();
+        in.reports.push_back({std::move(r), std::move(f.json)});
+      }
+    } else {
+      in.kind = x.kind == tlsrpt::mime::outcome::not_a_report ? tlsrpt::store::outcome::not_a_report
+                                                              : tlsrpt::store::outcome::rejected;
+      in.error = x.reason;
+    }
+    inputs.push_back(std::move(in));
+  }
+
+  tlsrpt::store::migrate(url);
+  tlsrpt::store::pg_store store(url);
+  std::size_t stored = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t at = 0; at < inputs.size(); at += batch) {
+    const std::size_t n = std::min(batch, inputs.size() - at);
+    for (const auto& r : store.write(std::span(inputs).subspan(at, n)))
+      if (r.result == tlsrpt::store::outcome::stored) ++stored;
+  }
+  const double t = tlsrpt::bench::seconds_since(t0);
+  std::printf(
+      "{\"bench\":\"store\",\"messages\":%zu,\"reports\":%zu,\"policies\":%zu,"
+      "\"failure_details\":%zu,\"stored\":%zu,\"batch\":%zu,\"seconds\":%.6f,"
+      "\"reports_per_s\":%.1f,\"messages_per_s\":%.1f,\"peak_rss_kib\":%ld}\n",
+      inputs.size(), reports, policies, details, stored, batch, t, static_cast<double>(reports) / t,
+      static_cast<double>(inputs.size()) / t, tlsrpt::bench::peak_rss_kib());
+  return stored == reports ? 0 : 1;
+} catch (const std::exception& e) {
+  std::cerr << "tlsrpt-bench-store: " << e.what() << "\n";
+  return 1;
+}
