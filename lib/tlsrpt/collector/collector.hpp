@@ -1,0 +1,214 @@
+// The pipeline: source -> extract -> parse -> store -> acknowledge. The collector talks only to
+// the interfaces imap::mailbox and store::report_store, so it is tested with fakes of both as
+// well as against the real servers.
+//
+// The guarantee it upholds (issue 8): a message is acknowledged (flagged, moved) only after the
+// transaction that records it has committed, so a crash at any point leaves it either
+// unacknowledged (fetched again next pass; the ledger or the report identity makes the second
+// write harmless) or committed and acknowledged. Fetching is at least once, counting exactly
+// once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tlsrpt/imap/mailbox.hpp"
+#include "tlsrpt/mime/extract.hpp"
+#include "tlsrpt/report/report.hpp"
+#include "tlsrpt/store/store.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tlsrpt::collector {
+
+// ---------------------------------------------------------------------------------------------
+// One message
+
+struct processing_limits {
+  mime::limits mime;
+  report::parse_limits report;
+};
+
+// Turns one raw RFC 5322 message into what the store records. Never throws for bad input:
+//  - reports found and all parse: kind `stored` with one report_input per report;
+//  - not a report: kind `not_a_report`, error = why;
+//  - a broken report part ("mime: ...") or a report that does not parse ("report: <path>: ...")
+//    : kind `rejected`, error = that exact text. A message carrying several reports of which one
+//    is bad is rejected as a whole (error prefixed "report 2 of 3: "): storing half of a message
+//    would make "re-process after an upgrade" store the other half later under the same
+//    ledger row, and a sender that breaks one report is rare enough to want a human's look.
+// key.sha256 is filled in when empty. submitter = TLS-Report-Submitter, else the From domain.
+store::message_input process_message(std::string_view raw, store::message_key key,
+                                     const processing_limits& limits = {});
+
+// The same for input of unknown kind (a file, stdin): a whole message, bare JSON or gzip.
+store::message_input process_any(std::string_view raw, store::message_key key,
+                                 const processing_limits& limits = {});
+
+struct ingest_result {
+  store::outcome result = store::outcome::stored;  // as the store recorded it
+  std::vector<std::int64_t> report_ids;            // tlsrpt.reports.id of each report
+  std::vector<std::string> report_names;           // the reports' own report-id
+  std::string error;                               // why not a report / why rejected
+};
+
+// One message from a file or stdin (`tlsrpt-collector ingest`): the same extraction, parsing,
+// store and ledger rules as IMAP, without a mailbox. Throws store::error when the store cannot
+// commit (the CLI's exit 75, so an MTA retries).
+ingest_result ingest_message(std::string_view raw, store::message_key key,
+                             store::report_store& store, const processing_limits& limits = {},
+                             const std::shared_ptr<spdlog::logger>& log = nullptr);
+
+// ---------------------------------------------------------------------------------------------
+// One pass over a mailbox
+
+// What becomes of a message once its outcome has committed.
+enum class action {
+  keyword,  // add a keyword (success: `processed_keyword` and \Seen; failure: `failed_keyword`)
+  move,     // move to `folder` (created if missing)
+  leave     // nothing (not-a-report: its \Seen state is restored as before the fetch)
+};
+
+struct disposition {
+  action how = action::keyword;
+  std::string folder;  // the target when how == move
+};
+
+struct mailbox_options {
+  std::string name = "default";  // the ledger's source: the mailbox name from the config
+  std::string folder = "INBOX";
+  disposition on_success{action::keyword, {}};     // stored / duplicate / conflict
+  disposition on_failure{action::keyword, {}};     // rejected / skipped (oversized) / quarantined
+  disposition on_not_a_report{action::leave, {}};  // ordinary mail in the report inbox
+  std::string processed_keyword = "$TLSRPTProcessed";
+  std::string failed_keyword = "$TLSRPTFailed";
+  std::size_t batch_size = 200;  // messages fetched, written and acknowledged together
+  std::uint64_t max_message_bytes = 25u * 1024u * 1024u;  // larger ones are never downloaded
+  int max_attempts = 5;  // a message whose processing throws is quarantined after this many
+  processing_limits limits;
+};
+
+// The keywords the UID SEARCH excludes: those of the outcome classes acknowledged by keyword.
+// With every class moved away, nothing is excluded (everything left in the folder is new).
+std::vector<std::string> search_exclusions(const mailbox_options& opts);
+
+struct pass_stats {
+  std::size_t found = 0;         // unhandled messages the search returned
+  std::size_t stored = 0;        // new reports
+  std::size_t duplicate = 0;     // reports the store already had
+  std::size_t conflict = 0;      // same report-id, different content
+  std::size_t not_a_report = 0;  // ordinary mail
+  std::size_t rejected = 0;      // broken reports (and quarantined poison messages)
+  std::size_t skipped = 0;       // over the size limit, not downloaded
+  std::size_t already_done = 0;  // in the ledger already: acknowledged without a write
+  std::size_t deferred = 0;      // processing threw: left for the next pass
+  std::size_t quarantined = 0;   // of `rejected`: processing threw max_attempts times
+  std::size_t batches = 0;       // store writes
+  bool stopped = false;          // the stop flag ended the pass early (after its batch)
+  std::chrono::milliseconds duration{0};
+
+  pass_stats& operator+=(const pass_stats& o);
+};
+
+// What a mailbox pass remembers between passes (the daemon keeps one per mailbox).
+struct mailbox_state {
+  std::optional<std::uint32_t> uidvalidity;
+};
+
+// The pieces of message handling the pass uses. The default is process_message() and the
+// real SHA-256; tests replace it.
+struct message_pipeline {
+  std::function<std::string(std::string_view raw)> digest;  // hex SHA-256 of the raw message
+  std::function<store::message_input(std::string_view raw, const store::message_key& key,
+                                     const processing_limits& limits)>
+      process;  // fills in key.sha256 itself
+};
+message_pipeline default_pipeline();
+
+// One pass over one mailbox folder (issue 6, "One pass over a mailbox"). Throws imap::error or
+// store::error when the pass cannot go on (server or database gone, login refused): what was
+// committed is acknowledged as far as the connection allowed, everything else stays untouched
+// for the next pass. `state` (optional) carries UIDVALIDITY across passes to log a change.
+pass_stats poll_mailbox(imap::mailbox& mb, store::report_store& store, const mailbox_options& opts,
+                        const std::atomic<bool>& stop,
+                        const std::shared_ptr<spdlog::logger>& log = nullptr,
+                        mailbox_state* state = nullptr);
+pass_stats poll_mailbox(imap::mailbox& mb, store::report_store& store, const mailbox_options& opts,
+                        const std::atomic<bool>& stop, const message_pipeline& pipeline,
+                        const std::shared_ptr<spdlog::logger>& log = nullptr,
+                        mailbox_state* state = nullptr);
+
+// ---------------------------------------------------------------------------------------------
+// Every mailbox: one-shot (`poll`) and daemon (`run`)
+
+struct mailbox_job {
+  mailbox_options options;
+  std::size_t config_index = 0;  // for the connect function: which configured mailbox this is
+};
+
+using connect_fn = std::function<std::unique_ptr<imap::mailbox>(const mailbox_job&)>;
+using open_store_fn = std::function<std::unique_ptr<store::report_store>()>;
+
+struct mailbox_result {
+  std::string name;
+  pass_stats stats;
+  std::optional<std::string> error;  // set when the pass failed
+  bool transient = false;            // the failure may go away (network, database down)
+  bool store_failure = false;        // the failure was the store's
+};
+
+struct poll_summary {
+  pass_stats total;
+  std::vector<mailbox_result> mailboxes;
+  std::size_t failed = 0;  // mailboxes whose pass failed
+  bool stopped = false;
+};
+
+// One pass over every mailbox, one after the other; a failing mailbox does not stop the others.
+// The store is opened once and reopened after it fails.
+poll_summary poll_once(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
+                       const open_store_fn& open_store, const std::atomic<bool>& stop,
+                       const std::shared_ptr<spdlog::logger>& log = nullptr);
+// Same, with a replaceable message pipeline (tests).
+poll_summary poll_once(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
+                       const open_store_fn& open_store, const std::atomic<bool>& stop,
+                       const message_pipeline& pipeline,
+                       const std::shared_ptr<spdlog::logger>& log = nullptr);
+
+struct daemon_options {
+  std::chrono::milliseconds interval = std::chrono::minutes(5);
+  std::chrono::milliseconds jitter = std::chrono::seconds(30);  // up to this much added per pass
+  std::chrono::milliseconds initial_backoff = std::chrono::seconds(15);  // after a first failure
+  std::chrono::milliseconds max_backoff = std::chrono::hours(1);         // doubling stops here
+  // How often a sleep looks at the stop flag: SIGTERM is answered within about this long
+  // (plus the message in hand).
+  std::chrono::milliseconds stop_check = std::chrono::milliseconds(100);
+};
+
+// The daemon: polls every mailbox every interval (plus jitter), forever, until `stop` is set
+// (by the signal handler). A failed pass is logged and retried after an exponential backoff,
+// per mailbox, bounded by max_backoff; the others go on. The store is reopened after it
+// fails. Returns 0 once stopped.
+int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
+               const open_store_fn& open_store, const daemon_options& opts,
+               const std::atomic<bool>& stop, const std::shared_ptr<spdlog::logger>& log = nullptr);
+int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
+               const open_store_fn& open_store, const daemon_options& opts,
+               const std::atomic<bool>& stop, const message_pipeline& pipeline,
+               const std::shared_ptr<spdlog::logger>& log = nullptr);
+
+// The wait after `failures` consecutive failed passes (1, 2, ...): initial_backoff doubled per
+// failure, never more than max_backoff.
+std::chrono::milliseconds backoff_delay(const daemon_options& opts, int failures);
+
+}  // namespace tlsrpt::collector

@@ -1,0 +1,461 @@
+// One pass over one mailbox folder (issue 6). The order of the steps is the guarantee:
+// fetch -> process -> write (commit) -> acknowledge. Nothing is flagged or moved before the
+// store's write() has returned.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "tlsrpt/collector/collector.hpp"
+#include "tlsrpt/collector/detail.hpp"
+
+namespace tlsrpt::collector {
+
+namespace detail {
+
+std::string_view outcome_name(store::outcome o) noexcept {
+  switch (o) {
+    case store::outcome::stored:
+      return "stored";
+    case store::outcome::duplicate:
+      return "duplicate";
+    case store::outcome::conflict:
+      return "conflict";
+    case store::outcome::not_a_report:
+      return "not-a-report";
+    case store::outcome::rejected:
+      return "rejected";
+    case store::outcome::skipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+std::shared_ptr<spdlog::logger> logger_or_default(const std::shared_ptr<spdlog::logger>& log) {
+  return log ? log : spdlog::default_logger();
+}
+
+}  // namespace detail
+
+pass_stats& pass_stats::operator+=(const pass_stats& o) {
+  found += o.found;
+  stored += o.stored;
+  duplicate += o.duplicate;
+  conflict += o.conflict;
+  not_a_report += o.not_a_report;
+  rejected += o.rejected;
+  skipped += o.skipped;
+  already_done += o.already_done;
+  deferred += o.deferred;
+  quarantined += o.quarantined;
+  batches += o.batches;
+  stopped = stopped || o.stopped;
+  duration += o.duration;
+  return *this;
+}
+
+std::vector<std::string> search_exclusions(const mailbox_options& opts) {
+  // A class acknowledged by keyword stays in the folder, so the search must skip it. A class
+  // that is moved away leaves nothing behind; if some of its messages are still here (a crash
+  // after commit, or the action was changed from keyword to move), finding them again is what
+  // we want: the ledger knows them, and they are moved without a second write.
+  std::vector<std::string> out;
+  if (opts.on_success.how == action::keyword) out.push_back(opts.processed_keyword);
+  if (opts.on_failure.how == action::keyword) out.push_back(opts.failed_keyword);
+  return out;
+}
+
+namespace {
+
+constexpr const char* seen_flag = "\\Seen";
+
+enum class ack_class { success, failure, not_a_report };
+
+ack_class class_of(store::outcome o) {
+  switch (o) {
+    case store::outcome::stored:
+    case store::outcome::duplicate:
+    case store::outcome::conflict:
+      // A conflict is recorded (both versions kept, the ledger says so): the message has been
+      // dealt with, and fetching it again would only conflict again.
+      return ack_class::success;
+    case store::outcome::not_a_report:
+      return ack_class::not_a_report;
+    case store::outcome::rejected:
+    case store::outcome::skipped:
+      break;
+  }
+  return ack_class::failure;
+}
+
+std::string_view opt_or_dash(const std::optional<std::string>& s) {
+  return s ? std::string_view(*s) : std::string_view("-");
+}
+
+// The UID sets of one batch's acknowledgement: one command per set.
+struct ack_sets {
+  std::vector<std::uint32_t> success;
+  std::vector<std::uint32_t> failure;
+  std::vector<std::uint32_t> not_a_report;
+  // Fetched while unread and not to be marked read: \Seen is cleared again (the fetch set it).
+  std::vector<std::uint32_t> restore_unseen;
+
+  void add(ack_class c, std::uint32_t uid) {
+    switch (c) {
+      case ack_class::success:
+        success.push_back(uid);
+        break;
+      case ack_class::failure:
+        failure.push_back(uid);
+        break;
+      case ack_class::not_a_report:
+        not_a_report.push_back(uid);
+        break;
+    }
+  }
+};
+
+void apply(imap::mailbox& mb, std::vector<std::uint32_t>& uids, const disposition& d,
+           const std::vector<std::string>& keyword_flags) {
+  if (uids.empty()) return;
+  std::sort(uids.begin(), uids.end());
+  switch (d.how) {
+    case action::keyword:
+      if (!keyword_flags.empty()) mb.add_flags(uids, keyword_flags);
+      break;
+    case action::move:
+      mb.move(uids, d.folder);
+      break;
+    case action::leave:
+      break;
+  }
+}
+
+void acknowledge(imap::mailbox& mb, const mailbox_options& opts, ack_sets& acks) {
+  // \Seen first, so that mail moved away unread arrives unread.
+  if (!acks.restore_unseen.empty()) {
+    std::sort(acks.restore_unseen.begin(), acks.restore_unseen.end());
+    mb.remove_flags(acks.restore_unseen, {seen_flag});
+  }
+  apply(mb, acks.success, opts.on_success, {opts.processed_keyword, seen_flag});
+  apply(mb, acks.failure, opts.on_failure, {opts.failed_keyword});
+  // Not-a-report mail gets no keyword (issue 6): `keyword` means the same as `leave` here.
+  apply(mb, acks.not_a_report, opts.on_not_a_report, {});
+}
+
+class pass {
+ public:
+  pass(imap::mailbox& mb, store::report_store& st, const mailbox_options& opts,
+       const std::atomic<bool>& stop, const message_pipeline& pipeline,
+       std::shared_ptr<spdlog::logger> log)
+      : mb_(mb), store_(st), opts_(opts), stop_(stop), pipeline_(pipeline), log_(std::move(log)) {}
+
+  void run(mailbox_state* state) {
+    const imap::folder_state fs = mb_.select(opts_.folder);
+    uidvalidity_ = fs.uidvalidity;
+    if (state != nullptr) {
+      if (state->uidvalidity && *state->uidvalidity != fs.uidvalidity) {
+        // RFC 3501 §2.3.1.1: the old UIDs mean nothing now. The ledger is keyed by UIDVALIDITY,
+        // so every message looks new: it is read again, and the report identity makes the
+        // rescan store nothing twice.
+        log_->warn("mailbox {} folder {}: UIDVALIDITY changed from {} to {}; rescanning",
+                   opts_.name, opts_.folder, *state->uidvalidity, fs.uidvalidity);
+      }
+      state->uidvalidity = fs.uidvalidity;
+    }
+    const std::vector<imap::message_ref> refs = mb_.search(search_exclusions(opts_));
+    stats_.found = refs.size();
+    const std::size_t batch = std::max<std::size_t>(1, opts_.batch_size);
+    for (std::size_t begin = 0; begin < refs.size() && !stats_.stopped; begin += batch) {
+      const std::size_t n = std::min(batch, refs.size() - begin);
+      run_batch(std::span<const imap::message_ref>(refs.data() + begin, n));
+    }
+  }
+
+  pass_stats& stats() { return stats_; }
+
+ private:
+  store::message_key key_for(std::uint32_t uid) const {
+    store::message_key k;
+    k.source = opts_.name;
+    k.folder = opts_.folder;
+    k.uidvalidity = uidvalidity_;
+    k.uid = uid;
+    return k;
+  }
+
+  void run_batch(std::span<const imap::message_ref> chunk) {
+    std::vector<std::uint32_t> uids;
+    uids.reserve(chunk.size());
+    for (const auto& r : chunk) uids.push_back(r.uid);
+    std::unordered_map<std::uint32_t, std::optional<store::outcome>> done;
+    for (const auto& d : store_.done_messages(opts_.name, opts_.folder, uidvalidity_, uids)) {
+      done.emplace(d.uid, d.result);
+    }
+
+    ack_sets acks;
+    std::vector<store::message_input> inputs;
+    std::vector<imap::message_ref> input_refs;
+    for (const auto& ref : chunk) {
+      // The stop flag is honoured between messages: the batch in hand is still written and
+      // acknowledged below, so a SIGTERM never wastes or half-does work.
+      if (stop_.load()) {
+        stats_.stopped = true;
+        break;
+      }
+      if (const auto it = done.find(ref.uid); it != done.end()) {
+        acknowledge_done(ref, it->second, acks);
+        continue;
+      }
+      if (ref.size > opts_.max_message_bytes) {
+        inputs.push_back(oversized(ref));
+        input_refs.push_back(ref);
+        continue;
+      }
+      if (auto input = fetch_and_process(ref, acks)) {
+        inputs.push_back(std::move(*input));
+        input_refs.push_back(ref);
+      }
+    }
+
+    if (!inputs.empty()) write(inputs, input_refs, acks);
+    acknowledge(mb_, opts_, acks);
+  }
+
+  // In the ledger already: a crash came between commit and acknowledgement, or the message
+  // is left in the folder by its action (not-a-report mail). Acknowledged the way the first
+  // pass would have, with no second write.
+  void acknowledge_done(const imap::message_ref& ref, std::optional<store::outcome> result,
+                        ack_sets& acks) {
+    ++stats_.already_done;
+    if (!result) {
+      // The store cannot say how it ended: read the message again to classify it (no write).
+      std::optional<store::outcome> kind;
+      try {
+        const std::string raw = mb_.fetch(ref.uid);
+        kind = pipeline_.process(raw, key_for(ref.uid), opts_.limits).kind;
+      } catch (const imap::error& e) {
+        if (e.transient()) throw;
+        log_->warn("mailbox {} uid={} outcome=already-done: cannot classify: {}", opts_.name,
+                   ref.uid, e.what());
+      } catch (const store::error&) {
+        throw;
+      } catch (const std::exception& e) {
+        log_->warn("mailbox {} uid={} outcome=already-done: cannot classify: {}", opts_.name,
+                   ref.uid, e.what());
+      }
+      // As for a first pass: read state put back for mail that is not acknowledged as done.
+      const bool fetched_unread = !ref.seen;
+      if (!kind || (*kind == store::outcome::not_a_report && fetched_unread)) {
+        if (fetched_unread) acks.restore_unseen.push_back(ref.uid);
+      }
+      if (!kind) return;  // left as it is; tried again next pass
+      result = kind;
+    }
+    const ack_class c = class_of(*result);
+    log_->debug("mailbox {} uid={} outcome=already-done ({})", opts_.name, ref.uid,
+                detail::outcome_name(*result));
+    acks.add(c, ref.uid);
+  }
+
+  store::message_input oversized(const imap::message_ref& ref) const {
+    store::message_input in;
+    in.facts.key = key_for(ref.uid);
+    in.facts.size = ref.size;
+    in.kind = store::outcome::skipped;
+    in.error = fmt::format("message of {} bytes is over the limit of {} bytes; not downloaded",
+                           ref.size, opts_.max_message_bytes);
+    return in;
+  }
+
+  // Fetches and processes one message. nullopt when it is deferred to a later pass.
+  std::optional<store::message_input> fetch_and_process(const imap::message_ref& ref,
+                                                        ack_sets& acks) {
+    store::message_key key = key_for(ref.uid);
+    std::string failure;
+    bool fetched = false;
+    try {
+      std::string raw = mb_.fetch(ref.uid);
+      fetched = true;
+      try {
+        return pipeline_.process(raw, key, opts_.limits);
+      } catch (const store::error&) {
+        throw;
+      } catch (const std::exception& e) {
+        // Processing must not throw for bad input (that is an outcome): this is a bug or
+        // resource exhaustion, worth a retry and, if it persists, a quarantine.
+        failure = e.what();
+        if (key.sha256.empty() && pipeline_.digest) key.sha256 = pipeline_.digest(raw);
+      }
+    } catch (const imap::error& e) {
+      // The server refused this one message (NO: expunged by another client meanwhile, ...)
+      // while the connection is fine; a dead connection ends the pass.
+      if (e.transient()) throw;
+      failure = e.what();
+    }
+    return attempt_failed(ref, key, failure, fetched, acks);
+  }
+
+  std::optional<store::message_input> attempt_failed(const imap::message_ref& ref,
+                                                     const store::message_key& key,
+                                                     const std::string& failure, bool fetched,
+                                                     ack_sets& acks) {
+    const int attempts = store_.record_attempt(key, failure);
+    if (attempts >= opts_.max_attempts) {
+      ++stats_.quarantined;
+      store::message_input in;
+      in.facts.key = key;
+      in.facts.size = ref.size;
+      in.kind = store::outcome::rejected;
+      in.error = fmt::format("quarantined after {} failed attempts: {}", attempts, failure);
+      return in;
+    }
+    ++stats_.deferred;
+    if (fetched && !ref.seen) acks.restore_unseen.push_back(ref.uid);
+    log_->warn("mailbox {} uid={} outcome=deferred attempt={}/{} error={}", opts_.name, ref.uid,
+               attempts, opts_.max_attempts, failure);
+    return std::nullopt;
+  }
+
+  void write(const std::vector<store::message_input>& inputs,
+             const std::vector<imap::message_ref>& refs, ack_sets& acks) {
+    std::vector<store::message_result> results;
+    try {
+      results = store_.write(inputs);
+    } catch (const std::exception&) {
+      // Nothing of this batch committed, so nothing is acknowledged. Best effort, put back the
+      // unread state the fetches took away, so the mail is as it was.
+      restore_unseen_after_failure(refs, acks);
+      throw;
+    }
+    ++stats_.batches;
+    if (results.size() != inputs.size()) {
+      restore_unseen_after_failure(refs, acks);
+      throw store::error(fmt::format("store: write returned {} results for {} messages",
+                                     results.size(), inputs.size()),
+                         "", false);
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const store::message_result& r = results[i];
+      const ack_class c = class_of(r.result);
+      count(r.result);
+      log_message(inputs[i], r);
+      acks.add(c, refs[i].uid);
+      const bool fetched = inputs[i].kind != store::outcome::skipped;
+      if (c == ack_class::not_a_report && fetched && !refs[i].seen) {
+        acks.restore_unseen.push_back(refs[i].uid);
+      }
+    }
+  }
+
+  void restore_unseen_after_failure(const std::vector<imap::message_ref>& refs, ack_sets& acks) {
+    std::vector<std::uint32_t> unseen = acks.restore_unseen;
+    for (const auto& r : refs) {
+      if (!r.seen && r.size <= opts_.max_message_bytes) unseen.push_back(r.uid);
+    }
+    if (unseen.empty()) return;
+    std::sort(unseen.begin(), unseen.end());
+    try {
+      mb_.remove_flags(unseen, {seen_flag});
+    } catch (const std::exception& e) {
+      log_->warn("mailbox {}: cannot restore the unread state of {} messages: {}", opts_.name,
+                 unseen.size(), e.what());
+    }
+  }
+
+  void count(store::outcome o) {
+    switch (o) {
+      case store::outcome::stored:
+        ++stats_.stored;
+        break;
+      case store::outcome::duplicate:
+        ++stats_.duplicate;
+        break;
+      case store::outcome::conflict:
+        ++stats_.conflict;
+        break;
+      case store::outcome::not_a_report:
+        ++stats_.not_a_report;
+        break;
+      case store::outcome::rejected:
+        ++stats_.rejected;
+        break;
+      case store::outcome::skipped:
+        ++stats_.skipped;
+        break;
+    }
+  }
+
+  void log_message(const store::message_input& in, const store::message_result& r) {
+    std::string report_names;
+    for (const auto& rep : in.reports) {
+      if (!report_names.empty()) report_names += ',';
+      report_names += rep.parsed.report_id;
+    }
+    std::string ids;
+    for (const auto id : r.report_ids) {
+      if (!ids.empty()) ids += ',';
+      ids += std::to_string(id);
+    }
+    std::string error = !r.detail.empty() ? r.detail : in.error;
+    const auto level =
+        class_of(r.result) == ack_class::failure || r.result == store::outcome::conflict
+            ? spdlog::level::warn
+            : spdlog::level::info;
+    log_->log(level, "mailbox {} uid={} outcome={} message-id={} report-id={} row-id={}{}{}",
+              opts_.name, in.facts.key.uid.value_or(0), detail::outcome_name(r.result),
+              opt_or_dash(in.facts.message_id), report_names.empty() ? "-" : report_names,
+              ids.empty() ? "-" : ids, error.empty() ? "" : " error=", error);
+  }
+
+  imap::mailbox& mb_;
+  store::report_store& store_;
+  const mailbox_options& opts_;
+  const std::atomic<bool>& stop_;
+  const message_pipeline& pipeline_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::uint32_t uidvalidity_ = 0;
+  pass_stats stats_;
+};
+
+}  // namespace
+
+pass_stats poll_mailbox(imap::mailbox& mb, store::report_store& store, const mailbox_options& opts,
+                        const std::atomic<bool>& stop, const message_pipeline& pipeline,
+                        const std::shared_ptr<spdlog::logger>& log, mailbox_state* state) {
+  const auto log_ = detail::logger_or_default(log);
+  const auto start = std::chrono::steady_clock::now();
+  pass p(mb, store, opts, stop, pipeline, log_);
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  };
+  try {
+    p.run(state);
+  } catch (const std::exception& e) {
+    p.stats().duration = elapsed();
+    log_->error(
+        "mailbox {} folder {}: pass aborted after {} ms ({} stored, {} acknowledged "
+        "batches); the rest is left for the next pass: {}",
+        opts.name, opts.folder, p.stats().duration.count(), p.stats().stored, p.stats().batches,
+        e.what());
+    throw;
+  }
+  pass_stats& s = p.stats();
+  s.duration = elapsed();
+  log_->info(
+      "mailbox {} folder {}: pass {} in {} ms: found {}, stored {}, duplicate {}, conflict {}, "
+      "not-a-report {}, rejected {}, skipped {}, already done {}, deferred {}, quarantined {}",
+      opts.name, opts.folder, s.stopped ? "stopped" : "done", s.duration.count(), s.found, s.stored,
+      s.duplicate, s.conflict, s.not_a_report, s.rejected, s.skipped, s.already_done, s.deferred,
+      s.quarantined);
+  return s;
+}
+
+}  // namespace tlsrpt::collector

@@ -1,0 +1,390 @@
+// One pass over a mailbox, against fakes of the mailbox and the store: what is fetched, what is
+// written, and above all what is acknowledged, when and how.
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "collector/fakes.hpp"
+
+using namespace tlsrpt;
+using tlsrpt::test::event_log;
+using tlsrpt::test::fake_mailbox;
+using tlsrpt::test::fake_store;
+
+namespace {
+
+struct fixture {
+  event_log log;
+  fake_mailbox mb{log};
+  fake_store st{log};
+  collector::mailbox_options opts;
+  std::atomic<bool> stop{false};
+  collector::message_pipeline pipeline = test::fake_pipeline();
+  std::ostringstream log_text;
+  std::shared_ptr<spdlog::logger> logger;
+
+  fixture() {
+    opts.name = "test";
+    opts.folder = "INBOX";
+    logger = std::make_shared<spdlog::logger>(
+        "collector-test", std::make_shared<spdlog::sinks::ostream_sink_st>(log_text));
+    logger->set_level(spdlog::level::debug);
+  }
+
+  collector::pass_stats poll(collector::mailbox_state* state = nullptr) {
+    return collector::poll_mailbox(mb, st, opts, stop, pipeline, logger, state);
+  }
+};
+
+const std::string processed = "$TLSRPTProcessed";
+const std::string failed = "$TLSRPTFailed";
+
+}  // namespace
+
+TEST_CASE("a pass acknowledges all successes with one flag command, only after the write") {
+  fixture f;
+  const auto a = f.mb.add("REPORT r1");
+  const auto b = f.mb.add("REPORT r2 r3");
+  const auto c = f.mb.add("NOTREPORT");              // unread ordinary mail
+  const auto d = f.mb.add("NOTREPORT", {"\\Seen"});  // read ordinary mail
+  const auto e = f.mb.add("BROKEN");
+  const auto s = f.poll();
+
+  CHECK(s.found == 5);
+  CHECK(s.stored == 2);
+  CHECK(s.not_a_report == 2);
+  CHECK(s.rejected == 1);
+  CHECK(s.batches == 1);
+  CHECK_FALSE(s.stopped);
+
+  // Successes: exactly one add_flags, with exactly their UIDs.
+  const auto adds = f.log.with("add_flags");
+  REQUIRE(adds.size() == 2);
+  CHECK(adds[0] == "add_flags 1,2 $TLSRPTProcessed \\Seen");
+  CHECK(adds[1] == "add_flags 5 $TLSRPTFailed");
+  // Unread ordinary mail is unread again; read mail is not touched.
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3 \\Seen"});
+  CHECK(f.log.with("move").empty());
+  // Nothing acknowledged before the write.
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2,3,4,5"});
+  CHECK(f.log.first("write") < f.log.first("add_flags"));
+  CHECK(f.log.first("write") < f.log.first("remove_flags"));
+
+  CHECK(f.mb.at(a).flags.count(processed) == 1);
+  CHECK(f.mb.at(b).flags.count("\\Seen") == 1);
+  CHECK(f.mb.at(c).flags.empty());
+  CHECK(f.mb.at(d).flags == std::set<std::string>{"\\Seen"});
+  CHECK(f.mb.at(e).flags.count(failed) == 1);
+
+  // The broken report is in the ledger with its exact error.
+  REQUIRE(f.st.row(e) != nullptr);
+  CHECK(f.st.row(e)->result == store::outcome::rejected);
+  CHECK(f.st.row(e)->error == "report: policies[1].summary: expected an object");
+  // The search excluded our own keywords.
+  CHECK(f.log.with("search") == std::vector<std::string>{"search $TLSRPTProcessed $TLSRPTFailed"});
+}
+
+TEST_CASE("one log line per message and one per pass, with uid, outcome and report-id") {
+  fixture f;
+  f.mb.add("REPORT rep-17");
+  f.mb.add("BROKEN");
+  f.poll();
+  const std::string text = f.log_text.str();
+  CHECK(text.find("uid=1 outcome=stored message-id=msg1@example.net report-id=rep-17") !=
+        std::string::npos);
+  CHECK(text.find("uid=2 outcome=rejected") != std::string::npos);
+  CHECK(text.find("error=report: policies[1].summary: expected an object") != std::string::npos);
+  CHECK(text.find("pass done in") != std::string::npos);
+  CHECK(text.find("found 2, stored 1") != std::string::npos);
+}
+
+TEST_CASE("a large backlog is written and acknowledged batch by batch") {
+  fixture f;
+  f.opts.batch_size = 2;
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  const auto s = f.poll();
+  CHECK(s.stored == 5);
+  CHECK(s.batches == 3);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2", "write 3,4", "write 5"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1,2 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 3,4 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 5 $TLSRPTProcessed \\Seen"});
+  // Each batch is acknowledged before the next one is fetched: bounded memory and progress.
+  const std::vector<std::string> expected{"select INBOX",
+                                          "search $TLSRPTProcessed $TLSRPTFailed",
+                                          "fetch 1",
+                                          "fetch 2",
+                                          "write 1,2",
+                                          "add_flags 1,2 $TLSRPTProcessed \\Seen",
+                                          "fetch 3",
+                                          "fetch 4",
+                                          "write 3,4",
+                                          "add_flags 3,4 $TLSRPTProcessed \\Seen",
+                                          "fetch 5",
+                                          "write 5",
+                                          "add_flags 5 $TLSRPTProcessed \\Seen"};
+  CHECK(f.log.events == expected);
+}
+
+TEST_CASE("a store that cannot commit aborts the pass with nothing acknowledged") {
+  fixture f;
+  f.opts.batch_size = 2;
+  f.mb.add("REPORT r1");
+  f.mb.add("REPORT r2", {"\\Seen"});
+  f.mb.add("REPORT r3");
+  f.st.fail_writes = true;
+  CHECK_THROWS_AS(f.poll(), store::error);
+  CHECK(f.log.with("add_flags").empty());
+  CHECK(f.log.with("move").empty());
+  // The pass stopped at the first failed batch.
+  CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 1", "fetch 2"});
+  // The one unread message fetched is unread again: the mailbox is as before the pass.
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 1 \\Seen"});
+  CHECK(f.mb.at(1).flags.empty());
+  CHECK(f.mb.at(2).flags == std::set<std::string>{"\\Seen"});
+  CHECK(f.mb.at(3).flags.empty());
+  CHECK(f.st.ledger.empty());
+
+  // The database is back: the next pass does everything, once.
+  f.st.fail_writes = false;
+  const auto s = f.poll();
+  CHECK(s.stored == 3);
+  CHECK(f.st.reports.size() == 3);
+}
+
+TEST_CASE("a non-transient store failure also leaves the batch unacknowledged") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.st.fail_writes = true;
+  f.st.fail_transient = false;  // disk full, read-only database
+  CHECK_THROWS_AS(f.poll(), store::error);
+  CHECK(f.log.with("add_flags").empty());
+  CHECK(f.log_text.str().find("pass aborted") != std::string::npos);
+}
+
+TEST_CASE("after a crash between commit and acknowledgement the next pass only acknowledges") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.mb.add("BROKEN");
+  f.mb.add("REPORT r2");
+  // The first run committed uids 1 and 2 and died before flagging them.
+  f.st.ledger[{"test", "INBOX", 1000, 1}] = {store::outcome::stored, "", std::nullopt, {"r1"}};
+  f.st.ledger[{"test", "INBOX", 1000, 2}] = {store::outcome::rejected, "x", std::nullopt, {}};
+  const auto s = f.poll();
+  CHECK(s.already_done == 2);
+  CHECK(s.stored == 1);
+  CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 3"});
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 3"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1,3 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 2 $TLSRPTFailed"});
+  CHECK(f.st.written.size() == 1);
+}
+
+TEST_CASE("a store that cannot tell a done message's outcome gets it classified again, unwritten") {
+  fixture f;
+  f.st.knows_outcomes = false;  // the interface's default done_messages()
+  f.mb.add("REPORT r1");
+  f.mb.add("NOTREPORT");
+  f.st.ledger[{"test", "INBOX", 1000, 1}] = {store::outcome::stored, "", std::nullopt, {"r1"}};
+  f.st.ledger[{"test", "INBOX", 1000, 2}] = {store::outcome::not_a_report, "", std::nullopt, {}};
+  const auto s = f.poll();
+  CHECK(s.already_done == 2);
+  CHECK(f.log.with("write").empty());
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1 $TLSRPTProcessed \\Seen"});
+  CHECK(f.mb.at(2).flags.empty());  // still unread, no keyword
+}
+
+TEST_CASE("ordinary mail is left untouched and not fetched again on the next pass") {
+  fixture f;
+  const auto uid = f.mb.add("NOTREPORT", {"$Label1"});
+  f.poll();
+  CHECK(f.mb.at(uid).flags == std::set<std::string>{"$Label1"});
+  REQUIRE(f.st.row(uid) != nullptr);
+  CHECK(f.st.row(uid)->result == store::outcome::not_a_report);
+  CHECK(f.st.row(uid)->error == "no report part");
+
+  f.log.events.clear();
+  const auto s = f.poll();
+  CHECK(s.found == 1);
+  CHECK(s.already_done == 1);
+  CHECK(f.log.events ==
+        std::vector<std::string>{"select INBOX", "search $TLSRPTProcessed $TLSRPTFailed"});
+  CHECK(f.mb.at(uid).flags == std::set<std::string>{"$Label1"});
+}
+
+TEST_CASE("an oversized message is recorded as skipped and flagged failed without a fetch") {
+  fixture f;
+  f.opts.max_message_bytes = 1000;
+  f.mb.add("REPORT small");
+  const auto big = f.mb.add("REPORT big");
+  f.mb.set_size(big, 5000);
+  const auto s = f.poll();
+  CHECK(s.skipped == 1);
+  CHECK(s.stored == 1);
+  CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 1"});
+  REQUIRE(f.st.row(big) != nullptr);
+  CHECK(f.st.row(big)->result == store::outcome::skipped);
+  CHECK(f.st.row(big)->error ==
+        "message of 5000 bytes is over the limit of 1000 bytes; not downloaded");
+  CHECK(f.log.with("add_flags 2") == std::vector<std::string>{"add_flags 2 $TLSRPTFailed"});
+  // Never downloaded, so never marked read.
+  CHECK(f.mb.at(big).flags == std::set<std::string>{failed});
+}
+
+TEST_CASE("a network failure while fetching aborts the pass and acknowledges nothing") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.mb.add("REPORT r2");
+  f.mb.transient_fetch_failure = 2;
+  CHECK_THROWS_AS(f.poll(), imap::error);
+  CHECK(f.log.with("write").empty());
+  CHECK(f.log.with("add_flags").empty());
+  CHECK(f.st.attempts.empty());  // a dead network is not the message's fault
+}
+
+TEST_CASE("a login or select failure propagates with nothing done") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.mb.fail_select = true;
+  CHECK_THROWS_AS(f.poll(), imap::error);
+  CHECK(f.log.with("search").empty());
+  CHECK(f.log.with("write").empty());
+}
+
+TEST_CASE("a poison message is deferred untouched, then quarantined after max_attempts") {
+  fixture f;
+  f.opts.max_attempts = 3;
+  const auto good = f.mb.add("REPORT r1");
+  const auto poison = f.mb.add("THROW");
+
+  for (int pass = 1; pass <= 2; ++pass) {
+    CAPTURE(pass);
+    const auto s = f.poll();
+    CHECK(s.deferred == 1);
+    CHECK(s.quarantined == 0);
+    CHECK(f.st.row(poison) == nullptr);
+    CHECK(f.mb.at(poison).flags.empty());  // unread again, no keyword
+    CHECK(f.st.attempts[poison] == pass);
+  }
+  CHECK(f.st.last_attempt_error == "processing blew up");
+  CHECK(f.mb.at(good).flags.count(processed) == 1);
+
+  const auto s = f.poll();
+  CHECK(s.quarantined == 1);
+  CHECK(s.rejected == 1);
+  REQUIRE(f.st.row(poison) != nullptr);
+  CHECK(f.st.row(poison)->result == store::outcome::rejected);
+  CHECK(f.st.row(poison)->error == "quarantined after 3 failed attempts: processing blew up");
+  CHECK(f.mb.at(poison).flags.count(failed) == 1);
+  // Its ledger row carries the message digest like any other.
+  CHECK(f.st.written.back().facts.key.sha256 == "sha-5");
+
+  // Quarantined for good: the next pass does not see it.
+  f.log.events.clear();
+  const auto again = f.poll();
+  CHECK(again.found == 0);
+}
+
+TEST_CASE("the stop flag mid-pass finishes the batch in hand and returns") {
+  fixture f;
+  f.opts.batch_size = 3;
+  for (int i = 0; i < 6; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  f.mb.on_fetch = [&](std::uint32_t uid) {
+    if (uid == 2) f.stop = true;
+  };
+  const auto s = f.poll();
+  CHECK(s.stopped);
+  CHECK(s.stored == 2);
+  CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 1", "fetch 2"});
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2"});
+  CHECK(f.log.with("add_flags") ==
+        std::vector<std::string>{"add_flags 1,2 $TLSRPTProcessed \\Seen"});
+  for (std::uint32_t uid = 3; uid <= 6; ++uid) CHECK(f.mb.at(uid).flags.empty());
+  CHECK(f.log_text.str().find("pass stopped") != std::string::npos);
+}
+
+TEST_CASE("with the move action each outcome class is moved with one command") {
+  fixture f;
+  f.opts.on_success = {collector::action::move, "Reports/Done"};
+  f.opts.on_failure = {collector::action::move, "Reports/Failed"};
+  f.opts.on_not_a_report = {collector::action::move, "Other"};
+  f.mb.add("REPORT r1");
+  f.mb.add("REPORT r2");
+  f.mb.add("BROKEN");
+  f.mb.add("NOTREPORT");
+  f.poll();
+  CHECK(f.log.with("search") == std::vector<std::string>{"search "});  // nothing excluded
+  CHECK(f.log.with("move") == std::vector<std::string>{"move 1,2 -> Reports/Done",
+                                                       "move 3 -> Reports/Failed",
+                                                       "move 4 -> Other"});
+  CHECK(f.log.with("add_flags").empty());
+  // Unread ordinary mail arrives unread in its folder: \Seen is cleared before the move.
+  CHECK(f.log.first("remove_flags 4") < f.log.first("move 4"));
+  REQUIRE(f.mb.moved["Other"].size() == 1);
+  CHECK(f.mb.moved["Other"][0].flags.empty());
+  CHECK(f.mb.moved["Reports/Done"].size() == 2);
+  CHECK_FALSE(f.mb.has(1));
+}
+
+TEST_CASE("switching from keywords to move sweeps already processed mail without a rewrite") {
+  fixture f;
+  f.mb.add("REPORT r1", {processed, "\\Seen"});
+  f.st.ledger[{"test", "INBOX", 1000, 1}] = {store::outcome::stored, "", std::nullopt, {"r1"}};
+  f.opts.on_success = {collector::action::move, "Done"};
+  const auto s = f.poll();
+  CHECK(s.already_done == 1);
+  CHECK(f.log.with("write").empty());
+  CHECK(f.log.with("move") == std::vector<std::string>{"move 1 -> Done"});
+}
+
+TEST_CASE("search exclusions follow the actions") {
+  collector::mailbox_options o;
+  CHECK(collector::search_exclusions(o) == std::vector<std::string>{processed, failed});
+  o.on_success.how = collector::action::move;
+  CHECK(collector::search_exclusions(o) == std::vector<std::string>{failed});
+  o.on_failure.how = collector::action::move;
+  CHECK(collector::search_exclusions(o).empty());
+  o.on_success.how = collector::action::keyword;
+  o.processed_keyword = "$Done";
+  CHECK(collector::search_exclusions(o) == std::vector<std::string>{"$Done"});
+}
+
+TEST_CASE("a UIDVALIDITY change is logged and every message is read again") {
+  fixture f;
+  collector::mailbox_state state;
+  f.mb.add("NOTREPORT");
+  f.poll(&state);
+  CHECK(state.uidvalidity == 1000u);
+  f.mb.uidvalidity = 2000;
+  f.log.events.clear();
+  const auto s = f.poll(&state);
+  CHECK(state.uidvalidity == 2000u);
+  CHECK(s.already_done == 0);
+  CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 1"});
+  CHECK(f.log_text.str().find("UIDVALIDITY changed from 1000 to 2000") != std::string::npos);
+}
+
+TEST_CASE("a second pass over a fully processed mailbox finds nothing") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.mb.add("BROKEN");
+  f.poll();
+  f.log.events.clear();
+  const auto s = f.poll();
+  CHECK(s.found == 0);
+  CHECK(f.log.with("fetch").empty());
+  CHECK(f.log.with("write").empty());
+}
+
+TEST_CASE("the same report in two messages is stored once and both are acknowledged") {
+  fixture f;
+  f.mb.add("REPORT same");
+  f.mb.add("REPORT same");
+  const auto s = f.poll();
+  CHECK(s.stored == 1);
+  CHECK(s.duplicate == 1);
+  CHECK(f.log.with("add_flags") ==
+        std::vector<std::string>{"add_flags 1,2 $TLSRPTProcessed \\Seen"});
+}
