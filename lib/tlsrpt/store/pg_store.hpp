@@ -17,9 +17,9 @@ namespace tlsrpt::store {
 // ---- Migrations ------------------------------------------------------------------------
 
 struct migration {
-  int version = 0;            // the number the file name starts with
-  std::string name;           // the file name, "0001_init.sql"
-  std::string checksum;       // hex SHA-256 of the file's bytes
+  int version = 0;       // the number the file name starts with
+  std::string name;      // the file name, "0001_init.sql"
+  std::string checksum;  // hex SHA-256 of the file's bytes
   std::filesystem::path path;
 };
 
@@ -50,9 +50,9 @@ struct connection_info {
   std::string server_version;  // "15.18"
   std::string database;
   std::string user;
-  int schema_version = 0;     // highest applied migration, 0 when none
-  int latest_migration = 0;   // highest migration this program ships (0 if none found)
-  bool can_write = false;     // INSERT privilege on tlsrpt.reports
+  int schema_version = 0;    // highest applied migration, 0 when none
+  int latest_migration = 0;  // highest migration this program ships (0 if none found)
+  bool can_write = false;    // INSERT privilege on tlsrpt.reports
 };
 // Connects and reads the facts above. Throws store::error (transient() for connection
 // failures).
@@ -104,7 +104,7 @@ struct sts_readiness {
 
 struct summary {
   int days = 30;
-  std::vector<domain_summary> domains;       // by sessions, descending
+  std::vector<domain_summary> domains;        // by sessions, descending
   std::vector<failure_summary> top_failures;  // by failed sessions, descending
   std::vector<sts_readiness> readiness;       // by policy domain
 };
@@ -123,12 +123,13 @@ class pg_store final : public report_store {
   // Connects lazily: the first call connects, and a call after a lost connection reconnects.
   explicit pg_store(std::string url);
   ~pg_store() override;
-  pg_store(pg_store&&) noexcept;
-  pg_store& operator=(pg_store&&) noexcept;
 
   std::vector<std::uint32_t> done_uids(const std::string& source, const std::string& folder,
                                        std::uint32_t uidvalidity,
                                        std::span<const std::uint32_t> uids) override;
+  std::vector<done_message> done_messages(const std::string& source, const std::string& folder,
+                                          std::uint32_t uidvalidity,
+                                          std::span<const std::uint32_t> uids) override;
   std::vector<message_result> write(std::span<const message_input> batch) override;
   int record_attempt(const message_key& key, const std::string& error) override;
 

@@ -1,0 +1,1116 @@
+// The PostgreSQL report store. Every statement is prepared and parametrised: nothing from a
+// report is ever spliced into SQL. Arrays travel as PostgreSQL array literals and are
+// unnested server-side, so a whole batch costs a handful of round trips.
+#include "tlsrpt/store/pg_store.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+#include "tlsrpt/store/pq_detail.hpp"
+
+namespace tlsrpt::store {
+
+std::string_view to_string(outcome o) noexcept {
+  switch (o) {
+    case outcome::stored:
+      return "stored";
+    case outcome::duplicate:
+      return "duplicate";
+    case outcome::conflict:
+      return "conflict";
+    case outcome::not_a_report:
+      return "not_a_report";
+    case outcome::rejected:
+      return "rejected";
+    case outcome::skipped:
+      return "skipped";
+  }
+  return "rejected";
+}
+
+std::string_view to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::ready:
+      return "ready";
+    case verdict::not_ready:
+      return "not-ready";
+    case verdict::no_data:
+      return "no-data";
+  }
+  return "no-data";
+}
+
+namespace detail {
+
+bool transient_sqlstate(std::string_view s) noexcept {
+  if (s.size() != 5) return false;
+  const std::string_view cls = s.substr(0, 2);
+  return cls == "08" || cls == "53" || cls == "57" || cls == "58" || s == "40001" || s == "40P01" ||
+         s == "55P03" || s == "25006";
+}
+
+bool message_fault(std::string_view s) noexcept {
+  if (s.size() != 5) return false;
+  const std::string_view cls = s.substr(0, 2);
+  return cls == "22" || cls == "23" || cls == "54" || s == "21000";
+}
+
+std::string clean_message(std::string_view what) {
+  std::string m(what);
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  for (const std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
+    if (m.starts_with(prefix)) m.erase(0, prefix.size());
+  }
+  // Keep the first line: libpq adds LINE/context lines that quote the statement.
+  if (const auto nl = m.find('\n'); nl != std::string::npos) m.erase(nl);
+  return m;
+}
+
+void rethrow(std::string_view doing, std::string_view statement) {
+  const std::string head = "store: cannot " + std::string(doing) + ": ";
+  const std::string stmt(statement);
+  try {
+    throw;
+  } catch (const error&) {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    throw error(head + "connection lost or refused: " + clean_message(e.what()), "08006", true,
+                stmt);
+  } catch (const pqxx::in_doubt_error& e) {
+    // The commit may or may not have happened; the identity and the ledger make a retry safe.
+    throw error(head + "commit outcome unknown: " + clean_message(e.what()), "08007", true, stmt);
+  } catch (const pqxx::sql_error& e) {
+    const std::string& state = e.sqlstate();
+    throw error(head + clean_message(e.what()) + " (SQLSTATE " + state + ", in " + stmt + ")",
+                state, transient_sqlstate(state), stmt);
+  } catch (const std::exception& e) {
+    throw error(head + clean_message(e.what()), "", false, stmt);
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+// ---- Values into SQL text -----------------------------------------------------------------
+
+// PostgreSQL text cannot hold NUL and must be valid UTF-8: strip NULs, replace invalid
+// sequences with U+FFFD, so a header with stray Latin-1 never costs a report.
+std::string clean_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  while (i < s.size()) {
+    const unsigned char c = u[i];
+    if (c == 0) {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1fu;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0fu;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07u;
+    }
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t j = 1; ok && j < len; ++j) {
+      if ((u[i + j] & 0xc0) != 0x80) ok = false;
+      cp = (cp << 6) | (u[i + j] & 0x3fu);
+    }
+    // Overlong forms, surrogates and values beyond U+10FFFF are invalid too.
+    if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+               (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)) {
+      ok = false;
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xef\xbf\xbd");
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> clean_opt(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return clean_text(*s);
+}
+
+// Builds a PostgreSQL array literal: {"a","b",NULL}. Elements are always quoted, so only
+// the quote and the backslash need escaping.
+class array_builder {
+ public:
+  // For text known to be clean already (digests, timestamps, nested array literals).
+  void add(std::string_view s) {
+    sep();
+    out_.push_back('"');
+    for (const char c : s) {
+      if (c == '"' || c == '\\') out_.push_back('\\');
+      out_.push_back(c);
+    }
+    out_.push_back('"');
+  }
+  void add_clean(std::string_view s) { add(clean_text(s)); }
+  void add_opt(const std::optional<std::string>& s) {
+    if (s) {
+      add_clean(*s);
+    } else {
+      add_null();
+    }
+  }
+  void add(std::int64_t v) {
+    sep();
+    out_ += std::to_string(v);
+  }
+  void add_opt(std::optional<std::int64_t> v) {
+    if (v) {
+      add(*v);
+    } else {
+      add_null();
+    }
+  }
+  void add_null() {
+    sep();
+    out_ += "NULL";
+  }
+  std::string str() const { return out_ + "}"; }
+
+ private:
+  void sep() {
+    if (out_.size() > 1) out_.push_back(',');
+  }
+  std::string out_ = "{";
+};
+
+std::string text_array(const std::vector<std::string>& v) {
+  array_builder b;
+  for (const auto& s : v) b.add_clean(s);
+  return b.str();
+}
+
+// "2024-05-01 00:00:00.000000+00": unambiguous for timestamptz whatever the session settings.
+std::string pg_timestamp(report::timestamp t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> tod{t - day};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<long long>(tod.hours().count()),
+                static_cast<long long>(tod.minutes().count()),
+                static_cast<long long>(tod.seconds().count()),
+                static_cast<long long>(tod.subseconds().count()));
+  return buf;
+}
+
+// The message's Date header as the collector gives it (RFC 3339). Anything that does not
+// look like one is dropped rather than allowed to fail the report's INSERT.
+std::optional<std::string> rfc3339_or_null(const std::optional<std::string>& s) {
+  if (!s || s->size() < 19 || s->size() > 40) return std::nullopt;
+  const std::string& v = *s;
+  const auto digit = [&](std::size_t i) { return v[i] >= '0' && v[i] <= '9'; };
+  for (const std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u, 11u, 12u, 14u, 15u, 17u, 18u}) {
+    if (!digit(i)) return std::nullopt;
+  }
+  if (v[4] != '-' || v[7] != '-' || (v[10] != 'T' && v[10] != ' ') || v[13] != ':' ||
+      v[16] != ':') {
+    return std::nullopt;
+  }
+  for (std::size_t i = 19; i < v.size(); ++i) {
+    const char c = v[i];
+    if (!(digit(i) || c == '.' || c == '+' || c == '-' || c == ':' || c == 'Z' || c == 'z')) {
+      return std::nullopt;
+    }
+  }
+  return v;
+}
+
+bool valid_inet(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+std::optional<std::string> sts_mode_text(const std::optional<report::sts_mode>& m) {
+  if (!m) return std::nullopt;
+  switch (*m) {
+    case report::sts_mode::testing:
+      return "testing";
+    case report::sts_mode::enforce:
+      return "enforce";
+    case report::sts_mode::none:
+      return "none";
+  }
+  return std::nullopt;
+}
+
+// ---- Canonical form ------------------------------------------------------------------------
+
+class canonical {
+ public:
+  void str(std::string_view s) {
+    out_ += 'S';
+    out_ += std::to_string(s.size());
+    out_ += ':';
+    out_ += s;
+  }
+  void opt(const std::optional<std::string>& s) {
+    if (s) {
+      str(*s);
+    } else {
+      out_ += 'N';
+    }
+  }
+  void num(std::int64_t v) {
+    out_ += 'I';
+    out_ += std::to_string(v);
+    out_ += ';';
+  }
+  void list(const std::vector<std::string>& v) {
+    out_ += 'L';
+    num(static_cast<std::int64_t>(v.size()));
+    for (const auto& s : v) str(s);
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::optional<std::int64_t> opt64(std::optional<std::uint32_t> v) {
+  if (!v) return std::nullopt;
+  return static_cast<std::int64_t>(*v);
+}
+
+std::vector<std::string> parse_text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser(f.c_str());
+  for (;;) {
+    const auto [kind, value] = parser.get_next();
+    if (kind == pqxx::array_parser::juncture::done) break;
+    if (kind == pqxx::array_parser::juncture::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+std::optional<std::string> opt_field(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+
+// Columns of the ledger upsert, shared by its two conflict targets.
+constexpr const char* ledger_update =
+    "outcome = CASE WHEN m.outcome IN ('stored', 'conflict') AND EXCLUDED.outcome = 'duplicate' "
+    "  THEN m.outcome ELSE EXCLUDED.outcome END, "
+    "error = EXCLUDED.error, attempts = m.attempts + 1, last_seen = now(), "
+    "message_id = coalesce(EXCLUDED.message_id, m.message_id), "
+    "sender = coalesce(EXCLUDED.sender, m.sender), "
+    "subject = coalesce(EXCLUDED.subject, m.subject), "
+    "submitter = coalesce(EXCLUDED.submitter, m.submitter), "
+    "size = coalesce(EXCLUDED.size, m.size), "
+    "report_refs = CASE WHEN cardinality(EXCLUDED.report_refs) > 0 "
+    "  THEN EXCLUDED.report_refs ELSE m.report_refs END";
+
+void prepare_statements(pqxx::connection& c) {
+  c.prepare("insert_reports",
+            "WITH input AS ("
+            "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[],"
+            "    $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])"
+            "  WITH ORDINALITY AS t(reporter, organization_name, contact_info, report_id,"
+            "    date_begin, date_end, submitter, message_id, source, received_at, policy_count,"
+            "    successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
+            "    warnings, ord)"
+            "), typed AS ("
+            "  SELECT input.*, date_begin::timestamptz AS b, date_end::timestamptz AS e FROM input"
+            "), ins AS ("
+            "  INSERT INTO tlsrpt.reports (reporter, organization_name, contact_info, report_id,"
+            "    date_begin, date_end, submitter, message_id, source, received_at, policy_count,"
+            "    successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
+            "    warnings)"
+            "  SELECT reporter, organization_name, contact_info, report_id, b, e, submitter,"
+            "    message_id, source, received_at::timestamptz, policy_count, successful_sessions,"
+            "    failed_sessions, raw_json::jsonb, raw_sha256, content_sha256, warnings::text[]"
+            "  FROM typed ORDER BY reporter, report_id, b, e"  // one lock order for all writers
+            "  ON CONFLICT (reporter, report_id, date_begin, date_end) DO NOTHING"
+            "  RETURNING id, reporter, report_id, date_begin, date_end"
+            ")"
+            "SELECT typed.ord, ins.id, old.id, old.content_sha256 FROM typed"
+            " LEFT JOIN ins ON ins.reporter = typed.reporter AND ins.report_id = typed.report_id"
+            "  AND ins.date_begin = typed.b AND ins.date_end = typed.e"
+            " LEFT JOIN tlsrpt.reports old ON old.reporter = typed.reporter"
+            "  AND old.report_id = typed.report_id AND old.date_begin = typed.b"
+            "  AND old.date_end = typed.e"
+            " ORDER BY typed.ord");
+  // For the rows another transaction committed while our INSERT waited: a new snapshot.
+  c.prepare(
+      "select_reports",
+      "SELECT t.ord, r.id, r.content_sha256"
+      " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
+      "  AS t(reporter, report_id, date_begin, date_end, ord)"
+      " JOIN tlsrpt.reports r ON r.reporter = t.reporter AND r.report_id = t.report_id"
+      "  AND r.date_begin = t.date_begin::timestamptz AND r.date_end = t.date_end::timestamptz"
+      " ORDER BY t.ord");
+  c.prepare("insert_policies",
+            "WITH pin AS ("
+            "  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[],"
+            "    $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])"
+            "  AS t(report_ref, position, policy_type, policy_domain, policy_strings, mx_hosts,"
+            "    sts_mode, sts_max_age, successful_sessions, failed_sessions)"
+            "), pins AS ("
+            "  INSERT INTO tlsrpt.policies (report_ref, position, policy_type, policy_domain,"
+            "    policy_strings, mx_hosts, sts_mode, sts_max_age, successful_sessions,"
+            "    failed_sessions)"
+            "  SELECT report_ref, position, policy_type, policy_domain, policy_strings::text[],"
+            "    mx_hosts::text[], sts_mode, sts_max_age, successful_sessions, failed_sessions"
+            "  FROM pin"
+            "  RETURNING id, report_ref, position"
+            "), fin AS ("
+            "  SELECT * FROM unnest($11::bigint[], $12::int[], $13::int[], $14::text[],"
+            "    $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],"
+            "    $21::bigint[], $22::text[], $23::text[])"
+            "  AS f(report_ref, policy_position, position, result_type, sending_mta_ip,"
+            "    sending_mta_ip_raw, receiving_ip, receiving_ip_raw, receiving_mx_hostname,"
+            "    receiving_mx_helo, failed_sessions, additional_information, failure_reason_code)"
+            ")"
+            "INSERT INTO tlsrpt.failure_details (report_ref, policy_ref, position, result_type,"
+            "  sending_mta_ip, sending_mta_ip_raw, receiving_ip, receiving_ip_raw,"
+            "  receiving_mx_hostname, receiving_mx_helo, failed_sessions,"
+            "  additional_information, failure_reason_code)"
+            "SELECT fin.report_ref, pins.id, fin.position, fin.result_type,"
+            "  fin.sending_mta_ip::inet, fin.sending_mta_ip_raw, fin.receiving_ip::inet,"
+            "  fin.receiving_ip_raw, fin.receiving_mx_hostname, fin.receiving_mx_helo,"
+            "  fin.failed_sessions, fin.additional_information, fin.failure_reason_code"
+            " FROM fin JOIN pins ON pins.report_ref = fin.report_ref"
+            "  AND pins.position = fin.policy_position");
+  const std::string ledger_input =
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[],"
+      " $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[],"
+      " $13::text[]) AS t(source, folder, uidvalidity, uid, sha256, message_id, sender, subject,"
+      " submitter, size, outcome, error, report_refs)";
+  const std::string ledger_columns =
+      "(source, folder, uidvalidity, uid, sha256, message_id, sender, subject, submitter, size,"
+      " outcome, error, attempts, report_refs)";
+  const std::string ledger_select =
+      "SELECT source, folder, uidvalidity, uid, sha256, message_id, sender, subject, submitter,"
+      " size, outcome, error, 1, report_refs::bigint[] FROM input";
+  c.prepare("upsert_messages",
+            "WITH input AS (" + ledger_input +
+                "), imap AS ("
+                "  INSERT INTO tlsrpt.messages AS m " +
+                ledger_columns + ledger_select +
+                "  WHERE uid IS NOT NULL ORDER BY source, folder, uidvalidity, uid"
+                "  ON CONFLICT (source, folder, uidvalidity, uid) WHERE uid IS NOT NULL"
+                "  DO UPDATE SET " +
+                ledger_update +
+                " RETURNING 1"
+                "), other AS ("
+                "  INSERT INTO tlsrpt.messages AS m " +
+                ledger_columns + ledger_select +
+                "  WHERE uid IS NULL ORDER BY sha256"
+                "  ON CONFLICT (sha256) WHERE uid IS NULL"
+                "  DO UPDATE SET " +
+                ledger_update +
+                " RETURNING 1"
+                ") SELECT (SELECT count(*) FROM imap) + (SELECT count(*) FROM other)");
+  c.prepare("insert_conflicts",
+            "INSERT INTO tlsrpt.conflicts (report_ref, message_sha256, raw_json, raw_sha256,"
+            "  content_sha256)"
+            " SELECT report_ref, message_sha256, raw_json::jsonb, raw_sha256, content_sha256"
+            " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])"
+            "  AS t(report_ref, message_sha256, raw_json, raw_sha256, content_sha256)"
+            " ON CONFLICT (report_ref, content_sha256) DO NOTHING");
+  c.prepare("done_messages",
+            "SELECT uid, outcome FROM tlsrpt.messages"
+            " WHERE source = $1 AND folder = $2 AND uidvalidity = $3 AND uid = ANY($4::bigint[])"
+            "  AND outcome IS NOT NULL ORDER BY uid");
+  const std::string attempt_update =
+      " DO UPDATE SET attempts = m.attempts + 1, error = EXCLUDED.error, last_seen = now()"
+      " RETURNING attempts";
+  c.prepare("attempt_imap",
+            "INSERT INTO tlsrpt.messages AS m (source, folder, uidvalidity, uid, sha256, error,"
+            "  attempts) VALUES ($1, $2, $3, $4, $5, $6, 1)"
+            " ON CONFLICT (source, folder, uidvalidity, uid) WHERE uid IS NOT NULL" +
+                attempt_update);
+  c.prepare("attempt_other",
+            "INSERT INTO tlsrpt.messages AS m (source, folder, sha256, error, attempts)"
+            " VALUES ($1, $2, $3, $4, 1)"
+            " ON CONFLICT (sha256) WHERE uid IS NULL" +
+                attempt_update);
+  c.prepare("prune",
+            "WITH doomed AS (SELECT id FROM tlsrpt.reports"
+            "  WHERE date_end < now() - make_interval(days => $1) ORDER BY id LIMIT $2"
+            "  FOR UPDATE SKIP LOCKED)"
+            " DELETE FROM tlsrpt.reports r USING doomed WHERE r.id = doomed.id");
+  c.prepare("reprocess",
+            "UPDATE tlsrpt.messages SET outcome = NULL, attempts = 0, last_seen = now()"
+            " WHERE outcome = ANY($1::text[]) AND ($2::text IS NULL OR source = $2)"
+            " RETURNING source, folder, uidvalidity, uid, sha256");
+  // The window: UTC days from (today - days) to today, on the views' `day` column.
+  c.prepare("summary_domains",
+            "SELECT policy_domain, array_agg(DISTINCT reporter ORDER BY reporter),"
+            "  sum(reports)::bigint, sum(total_sessions)::bigint, sum(successful_sessions)::bigint,"
+            "  sum(failed_sessions)::bigint"
+            " FROM tlsrpt.daily_domain_stats"
+            " WHERE day >= (now() AT TIME ZONE 'UTC')::date - $1::int"
+            "  AND ($2::text IS NULL OR policy_domain = $2)"
+            " GROUP BY policy_domain ORDER BY 4 DESC, 1 NULLS LAST");
+  c.prepare("summary_failures",
+            "SELECT policy_domain, result_type, receiving_mx_hostname, receiving_ip,"
+            "  sum(failed_sessions)::bigint, count(DISTINCT reporter)"
+            " FROM tlsrpt.failure_breakdown"
+            " WHERE day >= (now() AT TIME ZONE 'UTC')::date - $1::int"
+            "  AND ($2::text IS NULL OR policy_domain = $2)"
+            " GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT $3");
+  c.prepare("summary_readiness",
+            "SELECT policy_domain, verdict, reasons, reporters, sessions, failed_sessions,"
+            "  blocking_failed_sessions, blocking_failure_rate, blocking_result_types, sts_mode"
+            " FROM tlsrpt.sts_readiness_over($1, $2)"
+            " WHERE $3::text IS NULL OR policy_domain = $3 ORDER BY policy_domain");
+}
+
+// A savepoint on the open transaction. (pqxx::subtransaction left the transaction aborted
+// after a failed statement in our tests with libpqxx 6.4, so the SQL is spelled out here.)
+// Names are constants of this file, never data.
+class savepoint {
+ public:
+  savepoint(pqxx::transaction_base& tx, const char* name) : tx_(tx), name_(name) {
+    tx_.exec(std::string("SAVEPOINT ") + name_);
+  }
+  void release() { tx_.exec(std::string("RELEASE SAVEPOINT ") + name_); }
+  void rollback() { tx_.exec(std::string("ROLLBACK TO SAVEPOINT ") + name_); }
+
+ private:
+  pqxx::transaction_base& tx_;
+  const char* name_;
+};
+
+// One report of the batch, ready to bind.
+struct report_row {
+  std::size_t message = 0;  // index into the group
+  const report_input* input = nullptr;
+  std::string reporter;
+  std::string identity;  // reporter, report-id, begin, end
+  std::string content_sha256;
+  std::string raw_sha256;
+  std::size_t unique_index = 0;  // index into the unique rows sent to INSERT
+  std::int64_t id = 0;
+  outcome result = outcome::stored;
+};
+
+}  // namespace
+
+std::string reporter_of(const report::report& r, const std::optional<std::string>& submitter) {
+  if (!r.organization_name.empty()) return r.organization_name;
+  if (r.contact_info && !r.contact_info->empty()) return *r.contact_info;
+  return submitter.value_or("");
+}
+
+std::string content_digest(const report::report& r) {
+  canonical c;
+  c.str("tlsrpt-content-v1");
+  c.str(r.organization_name);
+  c.opt(r.contact_info);
+  c.str(r.report_id);
+  c.num(r.date_begin.time_since_epoch().count());
+  c.num(r.date_end.time_since_epoch().count());
+  c.num(static_cast<std::int64_t>(r.policies.size()));
+  for (const auto& p : r.policies) {
+    c.str(p.type_raw);
+    c.opt(p.policy_domain);
+    c.list(p.policy_strings);
+    c.list(p.mx_hosts);
+    c.num(p.total_successful_session_count);
+    c.num(p.total_failure_session_count);
+    c.num(static_cast<std::int64_t>(p.failure_details.size()));
+    for (const auto& f : p.failure_details) {
+      c.str(f.result_raw);
+      c.opt(f.sending_mta_ip);
+      c.opt(f.receiving_mx_hostname);
+      c.opt(f.receiving_mx_helo);
+      c.opt(f.receiving_ip);
+      c.num(f.failed_session_count);
+      c.opt(f.additional_information);
+      c.opt(f.failure_reason_code);
+    }
+  }
+  return sha256_hex(c.text());
+}
+
+struct pg_store::impl {
+  std::string url;
+  std::unique_ptr<pqxx::connection> conn;
+  std::string statement;  // the one running, for error messages
+
+  pqxx::connection& connection() {
+    if (conn && !conn->is_open()) conn.reset();
+    if (!conn) {
+      statement = "connect";
+      auto c = std::make_unique<pqxx::connection>(url);
+      prepare_statements(*c);
+      conn = std::move(c);
+    }
+    return *conn;
+  }
+
+  template <typename... Args>
+  pqxx::result exec(pqxx::transaction_base& tx, const char* name, Args&&... args) {
+    statement = name;
+    return tx.exec_prepared(name, std::forward<Args>(args)...);
+  }
+
+  // Runs f, translating failures; drops the connection when it broke so the next call
+  // reconnects.
+  template <typename F>
+  auto guarded(std::string_view doing, F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (...) {
+      try {
+        detail::rethrow(doing, statement);
+      } catch (const error& e) {
+        if (e.transient()) conn.reset();
+        throw;
+      }
+    }
+  }
+
+  std::vector<message_result> write_group(pqxx::transaction_base& tx,
+                                          std::span<const message_input* const> group);
+  std::vector<message_result> write_one_isolated(pqxx::transaction_base& tx,
+                                                 const message_input& m);
+};
+
+std::vector<message_result> pg_store::impl::write_group(
+    pqxx::transaction_base& tx, std::span<const message_input* const> group) {
+  std::vector<message_result> results(group.size());
+  std::vector<report_row> rows;
+  std::vector<std::size_t> unique;  // rows[] index of each identity's first occurrence
+  std::unordered_map<std::string, std::size_t> by_identity;
+
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const message_input& m = *group[i];
+    if (m.kind != outcome::stored) continue;
+    for (const auto& input : m.reports) {
+      report_row row;
+      row.message = i;
+      row.input = &input;
+      row.reporter = clean_text(reporter_of(input.parsed, m.facts.submitter));
+      row.identity = row.reporter + '\x1f' + clean_text(input.parsed.report_id) + '\x1f' +
+                     std::to_string(input.parsed.date_begin.time_since_epoch().count()) + '\x1f' +
+                     std::to_string(input.parsed.date_end.time_since_epoch().count());
+      row.content_sha256 = content_digest(input.parsed);
+      row.raw_sha256 = sha256_hex(input.raw_json);
+      const auto [it, fresh] = by_identity.emplace(row.identity, unique.size());
+      if (fresh) unique.push_back(rows.size());
+      row.unique_index = it->second;
+      rows.push_back(std::move(row));
+    }
+  }
+
+  // 1. Reports: insert the new identities, learn the id and stored digest of all.
+  std::vector<std::int64_t> unique_id(unique.size(), 0);
+  std::vector<std::string> unique_stored_digest(unique.size());
+  std::vector<bool> unique_inserted(unique.size(), false);
+  if (!unique.empty()) {
+    array_builder reporter, org, contact, rid, begin, end, submitter, msgid, source, received, npol,
+        succ, fail, raw, raw_sha, content_sha, warnings;
+    for (const std::size_t ri : unique) {
+      const report_row& row = rows[ri];
+      const report::report& r = row.input->parsed;
+      const message_facts& facts = group[row.message]->facts;
+      reporter.add(row.reporter);
+      org.add_clean(r.organization_name);
+      contact.add_opt(r.contact_info);
+      rid.add_clean(r.report_id);
+      begin.add(pg_timestamp(r.date_begin));
+      end.add(pg_timestamp(r.date_end));
+      submitter.add_opt(facts.submitter);
+      msgid.add_opt(facts.message_id);
+      source.add_clean(facts.key.source);
+      received.add_opt(rfc3339_or_null(facts.date));
+      npol.add(static_cast<std::int64_t>(r.policies.size()));
+      std::int64_t s = 0, f = 0;
+      for (const auto& p : r.policies) {
+        s += p.total_successful_session_count;
+        f += p.total_failure_session_count;
+      }
+      succ.add(s);
+      fail.add(f);
+      raw.add_clean(row.input->raw_json);
+      raw_sha.add(row.raw_sha256);
+      content_sha.add(row.content_sha256);
+      warnings.add(text_array(r.warnings));
+    }
+    const auto res =
+        exec(tx, "insert_reports", reporter.str(), org.str(), contact.str(), rid.str(), begin.str(),
+             end.str(), submitter.str(), msgid.str(), source.str(), received.str(), npol.str(),
+             succ.str(), fail.str(), raw.str(), raw_sha.str(), content_sha.str(), warnings.str());
+    std::vector<std::size_t> missing;
+    for (const auto& r : res) {
+      const auto u = static_cast<std::size_t>(r[0].as<std::int64_t>() - 1);
+      if (!r[1].is_null()) {
+        unique_id[u] = r[1].as<std::int64_t>();
+        unique_inserted[u] = true;
+        unique_stored_digest[u] = rows[unique[u]].content_sha256;
+      } else if (!r[2].is_null()) {
+        unique_id[u] = r[2].as<std::int64_t>();
+        unique_stored_digest[u] = r[3].as<std::string>();
+      } else {
+        missing.push_back(u);
+      }
+    }
+    if (!missing.empty()) {
+      array_builder mr, mid, mb, me;
+      for (const std::size_t u : missing) {
+        const report::report& r = rows[unique[u]].input->parsed;
+        mr.add(rows[unique[u]].reporter);
+        mid.add_clean(r.report_id);
+        mb.add(pg_timestamp(r.date_begin));
+        me.add(pg_timestamp(r.date_end));
+      }
+      for (const auto& r : exec(tx, "select_reports", mr.str(), mid.str(), mb.str(), me.str())) {
+        const std::size_t u = missing[static_cast<std::size_t>(r[0].as<std::int64_t>() - 1)];
+        unique_id[u] = r[1].as<std::int64_t>();
+        unique_stored_digest[u] = r[2].as<std::string>();
+      }
+      for (const std::size_t u : missing) {
+        if (unique_id[u] == 0) {
+          throw error("store: cannot find report " + rows[unique[u]].identity +
+                          " after its INSERT was skipped",
+                      "", true, "select_reports");
+        }
+      }
+    }
+  }
+
+  // Classify every occurrence: the inserting one is stored, the others compare digests.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    report_row& row = rows[i];
+    const std::size_t u = row.unique_index;
+    row.id = unique_id[u];
+    if (unique_inserted[u] && unique[u] == i) {
+      row.result = outcome::stored;
+    } else if (row.content_sha256 == unique_stored_digest[u]) {
+      row.result = outcome::duplicate;
+    } else {
+      row.result = outcome::conflict;
+    }
+  }
+
+  // 2. Policies and failure details of the new reports, in one statement.
+  {
+    array_builder p_ref, p_pos, p_type, p_domain, p_strings, p_mx, p_mode, p_age, p_succ, p_fail;
+    array_builder f_ref, f_ppos, f_pos, f_type, f_sip, f_sraw, f_rip, f_rraw, f_host, f_helo,
+        f_fail, f_info, f_code;
+    std::size_t policies = 0;
+    for (const std::size_t ri : unique) {
+      const report_row& row = rows[ri];
+      if (row.result != outcome::stored) continue;
+      for (std::size_t pi = 0; pi < row.input->parsed.policies.size(); ++pi) {
+        const report::policy& p = row.input->parsed.policies[pi];
+        ++policies;
+        p_ref.add(row.id);
+        p_pos.add(static_cast<std::int64_t>(pi));
+        p_type.add_clean(p.type_raw);
+        p_domain.add_opt(p.policy_domain);
+        p_strings.add(text_array(p.policy_strings));
+        p_mx.add(text_array(p.mx_hosts));
+        p_mode.add_opt(sts_mode_text(p.mode));
+        p_age.add_opt(p.max_age);
+        p_succ.add(p.total_successful_session_count);
+        p_fail.add(p.total_failure_session_count);
+        for (std::size_t fi = 0; fi < p.failure_details.size(); ++fi) {
+          const report::failure_detail& f = p.failure_details[fi];
+          f_ref.add(row.id);
+          f_ppos.add(static_cast<std::int64_t>(pi));
+          f_pos.add(static_cast<std::int64_t>(fi));
+          f_type.add_clean(f.result_raw);
+          // An address that is not one stays as text in *_raw (inet would reject the row).
+          for (const auto& [ip, inet_col, raw_col] :
+               {std::tuple{&f.sending_mta_ip, &f_sip, &f_sraw},
+                std::tuple{&f.receiving_ip, &f_rip, &f_rraw}}) {
+            if (ip->has_value() && valid_inet(**ip)) {
+              inet_col->add_clean(**ip);
+              raw_col->add_null();
+            } else {
+              inet_col->add_null();
+              raw_col->add_opt(*ip);
+            }
+          }
+          f_host.add_opt(f.receiving_mx_hostname);
+          f_helo.add_opt(f.receiving_mx_helo);
+          f_fail.add(f.failed_session_count);
+          f_info.add_opt(f.additional_information);
+          f_code.add_opt(f.failure_reason_code);
+        }
+      }
+    }
+    if (policies > 0) {
+      exec(tx, "insert_policies", p_ref.str(), p_pos.str(), p_type.str(), p_domain.str(),
+           p_strings.str(), p_mx.str(), p_mode.str(), p_age.str(), p_succ.str(), p_fail.str(),
+           f_ref.str(), f_ppos.str(), f_pos.str(), f_type.str(), f_sip.str(), f_sraw.str(),
+           f_rip.str(), f_rraw.str(), f_host.str(), f_helo.str(), f_fail.str(), f_info.str(),
+           f_code.str());
+    }
+  }
+
+  // 3. Conflicts: the new version is kept, never counted.
+  {
+    array_builder c_ref, c_msg, c_raw, c_rsha, c_csha;
+    std::size_t n = 0;
+    for (const report_row& row : rows) {
+      if (row.result != outcome::conflict) continue;
+      ++n;
+      c_ref.add(row.id);
+      c_msg.add_clean(group[row.message]->facts.key.sha256);
+      c_raw.add_clean(row.input->raw_json);
+      c_rsha.add(row.raw_sha256);
+      c_csha.add(row.content_sha256);
+    }
+    if (n > 0) {
+      exec(tx, "insert_conflicts", c_ref.str(), c_msg.str(), c_raw.str(), c_rsha.str(),
+           c_csha.str());
+    }
+  }
+
+  // Per message: conflict if any report conflicted, else stored if any was new, else
+  // duplicate. A "stored" message without reports is not a report.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const message_input& m = *group[i];
+    message_result& res = results[i];
+    if (m.kind != outcome::stored) {
+      res.result = m.kind;
+      res.detail = m.error;
+      continue;
+    }
+    if (m.reports.empty()) {
+      res.result = outcome::not_a_report;
+      res.detail = m.error.empty() ? "no report in the message" : m.error;
+      continue;
+    }
+    bool any_stored = false, any_conflict = false;
+    for (const report_row& row : rows) {
+      if (row.message != i) continue;
+      res.report_ids.push_back(row.id);
+      any_stored = any_stored || row.result == outcome::stored;
+      if (row.result == outcome::conflict) {
+        any_conflict = true;
+        const report::report& r = row.input->parsed;
+        if (!res.detail.empty()) res.detail += "; ";
+        res.detail += "report " + row.reporter + " " + r.report_id + " (" +
+                      pg_timestamp(r.date_begin) + " .. " + pg_timestamp(r.date_end) +
+                      ") differs from the stored report #" + std::to_string(row.id) +
+                      "; the first stays counted, this version is kept in tlsrpt.conflicts";
+      }
+    }
+    res.result =
+        any_conflict ? outcome::conflict : (any_stored ? outcome::stored : outcome::duplicate);
+  }
+
+  // 4. The ledger, one row per message.
+  array_builder source, folder, uidvalidity, uid, sha, msgid, sender, subject, submitter, size,
+      outc, err, refs;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const message_input& m = *group[i];
+    const message_result& res = results[i];
+    source.add_clean(m.facts.key.source);
+    folder.add_clean(m.facts.key.folder);
+    uidvalidity.add_opt(opt64(m.facts.key.uid ? m.facts.key.uidvalidity : std::nullopt));
+    uid.add_opt(opt64(m.facts.key.uidvalidity ? m.facts.key.uid : std::nullopt));
+    sha.add_clean(m.facts.key.sha256);
+    msgid.add_opt(m.facts.message_id);
+    sender.add_opt(m.facts.from);
+    subject.add_opt(m.facts.subject);
+    submitter.add_opt(m.facts.submitter);
+    size.add(static_cast<std::int64_t>(m.facts.size));
+    outc.add(to_string(res.result));
+    if (res.result == outcome::stored || res.result == outcome::duplicate) {
+      err.add_null();
+    } else {
+      err.add_opt(res.detail.empty() ? std::optional<std::string>() : res.detail);
+    }
+    array_builder ids;
+    for (const std::int64_t id : res.report_ids) ids.add(id);
+    refs.add(ids.str());
+  }
+  exec(tx, "upsert_messages", source.str(), folder.str(), uidvalidity.str(), uid.str(), sha.str(),
+       msgid.str(), sender.str(), subject.str(), submitter.str(), size.str(), outc.str(), err.str(),
+       refs.str());
+  return results;
+}
+
+std::vector<message_result> pg_store::impl::write_one_isolated(pqxx::transaction_base& tx,
+                                                               const message_input& m) {
+  const message_input* one[] = {&m};
+  std::string failure;
+  {
+    savepoint sp(tx, "message");
+    try {
+      auto r = write_group(tx, one);
+      sp.release();
+      return r;
+    } catch (const pqxx::sql_error& e) {
+      if (!detail::message_fault(e.sqlstate())) throw;
+      failure = "store: cannot store the message: " + detail::clean_message(e.what()) +
+                " (SQLSTATE " + e.sqlstate() + ", in " + statement + ")";
+      sp.rollback();
+    }
+  }
+  // The message's rows are gone; its ledger row records why, so it is not retried forever.
+  message_input rejected;
+  rejected.facts = m.facts;
+  rejected.kind = outcome::rejected;
+  rejected.error = failure;
+  const message_input* again[] = {&rejected};
+  return write_group(tx, again);
+}
+
+pg_store::pg_store(std::string url) : impl_(std::make_unique<impl>()) {
+  impl_->url = std::move(url);
+}
+pg_store::~pg_store() = default;
+
+std::vector<message_result> pg_store::write(std::span<const message_input> batch) {
+  if (batch.empty()) return {};
+  return impl_->guarded("write " + std::to_string(batch.size()) + " messages",
+                        [&]() -> std::vector<message_result> {
+                          pqxx::work tx(impl_->connection(), "write");
+                          std::vector<const message_input*> all;
+                          all.reserve(batch.size());
+                          for (const auto& m : batch) all.push_back(&m);
+                          std::vector<message_result> results;
+                          bool fast = true;
+                          {
+                            // Optimistic: the whole batch in a few statements under one savepoint.
+                            // Should any message's data fail, fall back to one savepoint per
+                            // message.
+                            savepoint sp(tx, "batch");
+                            try {
+                              results = impl_->write_group(tx, all);
+                              sp.release();
+                            } catch (const pqxx::sql_error& e) {
+                              if (!detail::message_fault(e.sqlstate())) throw;
+                              sp.rollback();
+                              fast = false;
+                            }
+                          }
+                          if (!fast) {
+                            results.clear();
+                            for (const auto* m : all) {
+                              auto r = impl_->write_one_isolated(tx, *m);
+                              results.push_back(std::move(r.front()));
+                            }
+                          }
+                          impl_->statement = "commit";
+                          tx.commit();
+                          return results;
+                        });
+}
+
+std::vector<report_store::done_message> pg_store::done_messages(
+    const std::string& source, const std::string& folder, std::uint32_t uidvalidity,
+    std::span<const std::uint32_t> uids) {
+  if (uids.empty()) return {};
+  return impl_->guarded("read the ledger", [&] {
+    array_builder ids;
+    for (const std::uint32_t u : uids) ids.add(static_cast<std::int64_t>(u));
+    pqxx::read_transaction tx(impl_->connection(), "done_messages");
+    std::vector<done_message> out;
+    for (const auto& r : impl_->exec(tx, "done_messages", clean_text(source), clean_text(folder),
+                                     static_cast<std::int64_t>(uidvalidity), ids.str())) {
+      done_message d;
+      d.uid = static_cast<std::uint32_t>(r[0].as<std::int64_t>());
+      const std::string o = r[1].as<std::string>();
+      for (const outcome candidate : {outcome::stored, outcome::duplicate, outcome::conflict,
+                                      outcome::not_a_report, outcome::rejected, outcome::skipped}) {
+        if (to_string(candidate) == o) d.result = candidate;
+      }
+      out.push_back(d);
+    }
+    return out;
+  });
+}
+
+std::vector<std::uint32_t> pg_store::done_uids(const std::string& source, const std::string& folder,
+                                               std::uint32_t uidvalidity,
+                                               std::span<const std::uint32_t> uids) {
+  std::vector<std::uint32_t> out;
+  for (const auto& d : done_messages(source, folder, uidvalidity, uids)) out.push_back(d.uid);
+  return out;
+}
+
+int pg_store::record_attempt(const message_key& key, const std::string& error_text) {
+  return impl_->guarded("record an attempt", [&] {
+    pqxx::work tx(impl_->connection(), "attempt");
+    pqxx::result r;
+    if (key.uid && key.uidvalidity) {
+      r = impl_->exec(tx, "attempt_imap", clean_text(key.source), clean_text(key.folder),
+                      static_cast<std::int64_t>(*key.uidvalidity),
+                      static_cast<std::int64_t>(*key.uid), clean_text(key.sha256),
+                      clean_text(error_text));
+    } else {
+      r = impl_->exec(tx, "attempt_other", clean_text(key.source), clean_text(key.folder),
+                      clean_text(key.sha256), clean_text(error_text));
+    }
+    const int attempts = r.at(0)[0].as<int>();
+    tx.commit();
+    return attempts;
+  });
+}
+
+std::int64_t pg_store::prune(int older_than_days, int batch_size) {
+  if (older_than_days < 0 || batch_size <= 0) {
+    throw error("store: cannot prune: days must be >= 0 and the batch size > 0", "", false);
+  }
+  return impl_->guarded("prune old reports", [&] {
+    std::int64_t total = 0;
+    for (;;) {
+      pqxx::work tx(impl_->connection(), "prune");
+      const auto r = impl_->exec(tx, "prune", older_than_days, batch_size);
+      tx.commit();
+      total += static_cast<std::int64_t>(r.affected_rows());
+      if (r.affected_rows() < static_cast<std::size_t>(batch_size)) break;
+    }
+    return total;
+  });
+}
+
+std::vector<message_key> pg_store::reprocess(const reprocess_options& options) {
+  return impl_->guarded("reset rejected messages", [&] {
+    array_builder outcomes;
+    outcomes.add("rejected");
+    if (options.include_skipped) outcomes.add("skipped");
+    pqxx::work tx(impl_->connection(), "reprocess");
+    std::vector<message_key> out;
+    for (const auto& r : impl_->exec(tx, "reprocess", outcomes.str(), clean_opt(options.source))) {
+      message_key k;
+      k.source = r[0].as<std::string>();
+      k.folder = r[1].as<std::string>();
+      if (!r[2].is_null()) k.uidvalidity = static_cast<std::uint32_t>(r[2].as<std::int64_t>());
+      if (!r[3].is_null()) k.uid = static_cast<std::uint32_t>(r[3].as<std::int64_t>());
+      k.sha256 = r[4].as<std::string>();
+      out.push_back(std::move(k));
+    }
+    tx.commit();
+    std::sort(out.begin(), out.end(), [](const message_key& a, const message_key& b) {
+      return std::tie(a.source, a.folder, a.uidvalidity, a.uid, a.sha256) <
+             std::tie(b.source, b.folder, b.uidvalidity, b.uid, b.sha256);
+    });
+    return out;
+  });
+}
+
+summary pg_store::query_summary(const summary_options& options) {
+  return impl_->guarded("read the summary", [&] {
+    std::optional<std::string> domain;
+    if (options.domain) {
+      std::string d = clean_text(*options.domain);
+      std::transform(d.begin(), d.end(), d.begin(), [](unsigned char ch) {
+        return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      });
+      while (!d.empty() && d.back() == '.') d.pop_back();
+      domain = d;
+    }
+    summary s;
+    s.days = options.days;
+    pqxx::read_transaction tx(impl_->connection(), "summary");
+    for (const auto& r : impl_->exec(tx, "summary_domains", options.days, domain)) {
+      domain_summary d;
+      d.policy_domain = opt_field(r[0]);
+      d.reporters = parse_text_array(r[1]);
+      d.reports = r[2].as<std::int64_t>();
+      d.sessions = r[3].as<std::int64_t>();
+      d.successful_sessions = r[4].as<std::int64_t>();
+      d.failed_sessions = r[5].as<std::int64_t>();
+      d.failure_rate =
+          d.sessions > 0 ? static_cast<double>(d.failed_sessions) / static_cast<double>(d.sessions)
+                         : 0.0;
+      s.domains.push_back(std::move(d));
+    }
+    for (const auto& r :
+         impl_->exec(tx, "summary_failures", options.days, domain, options.top_failures)) {
+      failure_summary f;
+      f.policy_domain = opt_field(r[0]);
+      f.result_type = r[1].as<std::string>();
+      f.receiving_mx_hostname = opt_field(r[2]);
+      f.receiving_ip = opt_field(r[3]);
+      f.failed_sessions = r[4].as<std::int64_t>();
+      f.reporters = r[5].as<std::int64_t>();
+      s.top_failures.push_back(std::move(f));
+    }
+    for (const auto& r :
+         impl_->exec(tx, "summary_readiness", options.days, options.threshold, domain)) {
+      sts_readiness v;
+      v.policy_domain = r[0].as<std::string>();
+      const std::string verdict_text = r[1].as<std::string>();
+      v.result = verdict_text == "ready"       ? verdict::ready
+                 : verdict_text == "not-ready" ? verdict::not_ready
+                                               : verdict::no_data;
+      v.reasons = parse_text_array(r[2]);
+      v.reporters = r[3].as<std::int64_t>();
+      v.sessions = r[4].as<std::int64_t>();
+      v.failed_sessions = r[5].as<std::int64_t>();
+      v.blocking_failed_sessions = r[6].as<std::int64_t>();
+      v.blocking_failure_rate = r[7].as<double>();
+      v.blocking_result_types = parse_text_array(r[8]);
+      v.sts_mode = opt_field(r[9]);
+      s.readiness.push_back(std::move(v));
+    }
+    return s;
+  });
+}
+
+connection_info check_connection(const std::string& url) {
+  std::string statement = "connect";
+  try {
+    pqxx::connection c(url);
+    pqxx::read_transaction tx(c, "check");
+    statement = "check";
+    const auto row = tx.exec1(
+        "SELECT current_setting('server_version'), current_database(), current_user,"
+        " to_regclass('tlsrpt.schema_migrations') IS NOT NULL,"
+        " CASE WHEN to_regclass('tlsrpt.reports') IS NOT NULL"
+        "  THEN has_table_privilege('tlsrpt.reports', 'INSERT') ELSE false END");
+    connection_info info;
+    info.server_version = row[0].as<std::string>();
+    info.database = row[1].as<std::string>();
+    info.user = row[2].as<std::string>();
+    info.can_write = row[4].as<bool>();
+    if (row[3].as<bool>()) {
+      statement = "read schema_migrations";
+      info.schema_version =
+          tx.exec1("SELECT coalesce(max(version), 0) FROM tlsrpt.schema_migrations")[0].as<int>();
+    }
+    try {
+      const auto files = load_migrations(find_migrations_dir());
+      if (!files.empty()) info.latest_migration = files.back().version;
+    } catch (const error&) {
+      info.latest_migration = 0;  // not installed: say so via 0, the connection still works
+    }
+    return info;
+  } catch (...) {
+    detail::rethrow("check the database connection", statement);
+  }
+}
+
+}  // namespace tlsrpt::store

@@ -1,0 +1,33 @@
+// Internal to the store module (includes libpqxx): error translation shared by pg_store.cpp
+// and migrate.cpp. Not part of the public interface.
+#pragma once
+
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "tlsrpt/store/store.hpp"
+
+namespace tlsrpt::store::detail {
+
+// True when retrying later may succeed, so the caller must leave its mail untouched:
+// connection trouble (class 08), serialization failure and deadlock (40001, 40P01),
+// resources (53: disk full, out of memory, too many connections), operator intervention
+// (57: shutdown, statement timeout, cannot connect now), system I/O errors (58), a lock
+// not available (55P03) and a read-only database (25006: a standby or
+// default_transaction_read_only, which an operator will fix).
+bool transient_sqlstate(std::string_view sqlstate) noexcept;
+
+// True when the error is the fault of the data being written (one message), not of the
+// database: data exceptions (22), integrity violations (23), program limits (54) and a
+// statement touching one row twice (21000, the same message twice in one batch).
+bool message_fault(std::string_view sqlstate) noexcept;
+
+// Translates the exception in flight into store::error: "store: cannot <doing>: <cause>".
+// Call only from inside a catch block.
+[[noreturn]] void rethrow(std::string_view doing, std::string_view statement);
+
+// The server's message without libpq's trailing newline and "ERROR:  " prefix.
+std::string clean_message(std::string_view what);
+
+}  // namespace tlsrpt::store::detail
