@@ -97,7 +97,6 @@ TEST_CASE("a minimal mailbox gets every mailbox default") {
   CHECK(m.on_failure.what == cfg::action::kind::keyword);
   CHECK(m.on_failure.target == "$TLSRPTFailed");
   CHECK(m.on_not_a_report.what == cfg::action::kind::leave);
-  CHECK(m.mark_seen);
   CHECK(m.batch_size == 100);
   CHECK(m.max_message_size == 25u * 1024 * 1024);
   CHECK(m.max_report_size == 20u * 1024 * 1024);
@@ -125,7 +124,6 @@ TEST_CASE("every key of the full example is read") {
   CHECK(m.on_failure.target == "$Bad");
   CHECK(m.on_not_a_report.what == cfg::action::kind::move);
   CHECK(m.on_not_a_report.target == "Other");
-  CHECK_FALSE(m.mark_seen);
   CHECK(m.batch_size == 10);
   CHECK(m.max_message_size == 10u * 1024 * 1024);
   CHECK(m.max_report_size == 512u * 1024);

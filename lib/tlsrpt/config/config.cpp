@@ -220,26 +220,10 @@ std::string folder_from_url(const std::string& url) {
 mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& path,
                      const limits& lim) {
   r.expect_map(n, path,
-               {"name",
-                "url",
-                "folder",
-                "username",
-                "password_env",
-                "password_file",
-                "token_file",
-                "token_env",
-                "allow_plaintext",
-                "ca_file",
-                "tls_verify",
-                "actions",
-                "keywords",
-                "mark_seen",
-                "batch_size",
-                "max_message_size",
-                "max_report_size",
-                "connect_timeout",
-                "operation_timeout",
-                "max_attempts"});
+               {"name", "url", "folder", "username", "password_env", "password_file", "token_file",
+                "token_env", "allow_plaintext", "ca_file", "tls_verify", "actions", "keywords",
+                "batch_size", "max_message_size", "max_report_size", "connect_timeout",
+                "operation_timeout", "max_attempts"});
   if (!n.IsMap()) r.fail(n, path, "expected a mapping with at least name, url and username");
   mailbox m;
   m.line = reader::line_of(n);
@@ -294,7 +278,6 @@ mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& pa
 
   r.read(n, path, "ca_file", m.ca_file);
   r.read(n, path, "tls_verify", m.tls_verify);
-  r.read(n, path, "mark_seen", m.mark_seen);
 
   const YAML::Node kw = n["keywords"];
   const std::string kw_path = reader::join(path, "keywords");

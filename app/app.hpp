@@ -1,0 +1,117 @@
+// What the command implementations share: exit codes, the loaded configuration, the logger,
+// the stop flag. The commands themselves are in commands/*.cpp; main.cpp only parses arguments.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tlsrpt/config/config.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tlsrpt::app {
+
+// sysexits(3): what an MTA and systemd understand.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int usage = 64;        // EX_USAGE: bad arguments
+inline constexpr int data = 65;         // EX_DATAERR: a rejected report
+inline constexpr int no_input = 66;     // EX_NOINPUT: an input file that cannot be read
+inline constexpr int unavailable = 69;  // EX_UNAVAILABLE: a service refused us for good
+inline constexpr int software = 70;     // EX_SOFTWARE: a bug
+inline constexpr int temporary = 75;    // EX_TEMPFAIL: try again later (database down...)
+inline constexpr int config = 78;       // EX_CONFIG: configuration error
+}  // namespace exit_code
+
+// An error that already knows its exit code; main prints what() and exits with code().
+class failure : public std::runtime_error {
+ public:
+  failure(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+// Global options, filled by main before a command runs.
+struct globals {
+  std::optional<std::string> config_file;  // -c; else $TLSRPT_CONFIG; else the system path
+  std::optional<std::string> log_level;    // overrides logging.level
+  std::optional<std::string> log_format;   // overrides logging.format
+};
+
+class context {
+ public:
+  explicit context(globals g);
+  // The configuration: the file when one is given or present at the default path, else the
+  // defaults (plus TLSRPT_DATABASE_URL). Loaded once, on first use. Throws config::error.
+  const config::configuration& cfg();
+  // The database URL, or a config failure saying how to set one.
+  const std::string& database_url();
+  // Applies the migrations when database.migrate_on_start says so.
+  void migrate_if_configured();
+  std::shared_ptr<spdlog::logger> log();
+  const std::atomic<bool>& stop() const;
+
+ private:
+  globals g_;
+  std::optional<config::configuration> cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+// Sets up stderr logging (text or JSON lines) at a level.
+std::shared_ptr<spdlog::logger> make_logger(config::logging::format fmt, const std::string& level);
+// SIGTERM and SIGINT set the stop flag (a second signal kills as usual).
+void install_signal_handlers();
+
+// Commands. Each returns an exit code or throws (main maps the exception).
+struct parse_args {
+  std::string input;
+};
+int cmd_parse(context& ctx, const parse_args& a);
+
+struct ingest_args {
+  std::vector<std::string> inputs;
+};
+int cmd_ingest(context& ctx, const ingest_args& a);
+
+int cmd_migrate(context& ctx);
+
+struct prune_args {
+  int older_than_days = 0;
+  int batch_size = 1000;
+};
+int cmd_prune(context& ctx, const prune_args& a);
+
+struct reprocess_args {
+  std::optional<std::string> mailbox;
+  bool include_skipped = false;
+};
+int cmd_reprocess(context& ctx, const reprocess_args& a);
+
+int cmd_poll(context& ctx);
+int cmd_run(context& ctx);
+
+struct check_args {
+  bool connect = false;
+};
+int cmd_check_config(context& ctx, const check_args& a);
+
+struct summary_args {
+  int days = 30;
+  std::optional<std::string> domain;
+  std::string format = "table";
+  int top = 10;
+};
+int cmd_summary(context& ctx, const summary_args& a);
+
+// Maps any exception to an exit code, printing it (once) on stderr.
+int report_exception(std::exception_ptr e);
+
+}  // namespace tlsrpt::app

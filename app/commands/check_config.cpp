@@ -1,0 +1,108 @@
+// `check-config [--connect]`: is the file right, are the secrets there, and (with --connect)
+// does every server let us in? Says what works and what does not, in that order.
+#include <iostream>
+
+#include "../app.hpp"
+#include "mailboxes.hpp"
+#if TLSRPT_HAVE_STORE
+#include "tlsrpt/store/pg_store.hpp"
+#endif
+
+namespace tlsrpt::app {
+
+namespace {
+
+const char* secret_kind(const config::mailbox& m) {
+  const bool env = m.secret.from == config::secret_ref::kind::env;
+  if (m.auth == config::auth_method::xoauth2)
+    return env ? "OAuth2 token from $" : "OAuth2 token from ";
+  return env ? "password from $" : "password from ";
+}
+
+// Keeps the worst exit code: configuration problems outrank unavailable outrank temporary.
+void worsen(int& code, int c) {
+  auto rank = [](int x) {
+    return x == exit_code::config        ? 3
+           : x == exit_code::unavailable ? 2
+           : x == exit_code::temporary   ? 1
+                                         : 0;
+  };
+  if (rank(c) > rank(code)) code = c;
+}
+
+}  // namespace
+
+int cmd_check_config(context& ctx, const check_args& a) {
+  const auto& c = ctx.cfg();  // a config::error here is the answer: exit 78 with its line
+  int code = exit_code::ok;
+  std::cout << (c.file.empty() ? std::string("No configuration file: using the defaults.")
+                               : "Configuration " + c.file + ": valid.")
+            << "\n";
+
+  if (c.db.url.empty()) {
+    std::cout << "Database: NOT SET: set database.url or TLSRPT_DATABASE_URL\n";
+    worsen(code, exit_code::config);
+  } else {
+    std::cout << "Database: " << config::redact_url(c.db.url)
+              << (c.db.url_from_environment ? " (from TLSRPT_DATABASE_URL)" : "") << "\n";
+    if (a.connect) {
+#if TLSRPT_HAVE_STORE
+      try {
+        const auto info = store::check_connection(c.db.url);
+        std::cout << "  connect: ok: PostgreSQL " << info.server_version << ", database "
+                  << info.database << " as " << info.user << ", schema version "
+                  << info.schema_version << " of " << info.latest_migration
+                  << (info.can_write ? ", can write" : ", CANNOT WRITE to tlsrpt.reports") << "\n";
+        if (info.schema_version < info.latest_migration)
+          std::cout << "  note: migrations pending: run `tlsrpt-collector migrate` (or let "
+                       "migrate_on_start do it)\n";
+        if (!info.can_write && info.schema_version > 0) worsen(code, exit_code::unavailable);
+      } catch (const store::error& e) {
+        std::cout << "  connect: FAILED: " << e.what() << "\n";
+        worsen(code, e.transient() ? exit_code::temporary : exit_code::unavailable);
+      }
+#else
+      std::cout << "  connect: not checked: this build lacks the store module\n";
+      worsen(code, exit_code::unavailable);
+#endif
+    }
+  }
+
+  if (c.mailboxes.empty()) std::cout << "Mailboxes: none configured (poll and run need one)\n";
+  for (const auto& m : c.mailboxes) {
+    std::cout << "Mailbox " << m.name << ": " << server_url(m.url) << m.folder << " as "
+              << m.username << ", " << secret_kind(m) << m.secret.name;
+    try {
+      (void)config::resolve_secret(m.secret, c.file);
+      std::cout << " (present)\n";
+    } catch (const config::error& e) {
+      std::cout << "\n  MISSING SECRET: " << e.what() << "\n";
+      worsen(code, exit_code::config);
+      continue;
+    }
+    std::cout << "  success: " << config::to_string(m.on_success.what) << " " << m.on_success.target
+              << "; failure: " << config::to_string(m.on_failure.what) << " " << m.on_failure.target
+              << "; not a report: " << config::to_string(m.on_not_a_report.what) << " "
+              << m.on_not_a_report.target << "\n";
+    if (!a.connect) continue;
+#if TLSRPT_HAVE_IMAP
+    try {
+      imap::curl_mailbox mb(connection_of(m, c.file));
+      const auto st = mb.select(m.folder);
+      std::cout << "  connect: ok: logged in, " << m.folder << " has " << st.exists
+                << " message(s), UIDVALIDITY " << st.uidvalidity << "\n";
+    } catch (const imap::error& e) {
+      std::cout << "  connect: FAILED: " << e.what() << "\n";
+      worsen(code, e.transient() ? exit_code::temporary : exit_code::unavailable);
+    }
+#else
+    std::cout << "  connect: not checked: this build lacks the imap module\n";
+    worsen(code, exit_code::unavailable);
+#endif
+  }
+  std::cout << (code == exit_code::ok ? "Everything checked works.\n"
+                                      : "Some checks failed (see above).\n");
+  return code;
+}
+
+}  // namespace tlsrpt::app

@@ -1,0 +1,102 @@
+// `poll` (one pass over every mailbox) and `run` (the daemon).
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "../app.hpp"
+#include "mailboxes.hpp"
+#if TLSRPT_HAVE_COLLECTOR && TLSRPT_HAVE_STORE && TLSRPT_HAVE_IMAP
+#include "tlsrpt/store/pg_store.hpp"
+#define TLSRPT_HAVE_PIPELINE 1
+#endif
+
+namespace tlsrpt::app {
+
+#if TLSRPT_HAVE_PIPELINE
+namespace {
+
+struct wiring {
+  std::vector<collector::mailbox_job> jobs;
+  std::vector<imap::connection_options> connections;
+  collector::connect_fn connect;
+  collector::open_store_fn open_store;
+};
+
+// Resolves every secret before the first pass, so a missing one is a configuration error at
+// start (exit 78), not a failure found five minutes later.
+wiring wire(context& ctx) {
+  const auto& c = ctx.cfg();
+  if (c.mailboxes.empty())
+    throw failure(exit_code::config,
+                  "config: " + (c.file.empty() ? std::string("(no configuration file)") : c.file) +
+                      ": no mailboxes configured: add one under `mailboxes:` "
+                      "(see config.example.yaml)");
+  wiring w;
+  for (std::size_t i = 0; i < c.mailboxes.size(); ++i) {
+    w.jobs.push_back(job_of(c.mailboxes[i], c.lim, i));
+    w.connections.push_back(connection_of(c.mailboxes[i], c.file));
+  }
+  const std::string url = ctx.database_url();
+  ctx.migrate_if_configured();
+  w.connect = [conns = w.connections](const collector::mailbox_job& j) {
+    return std::make_unique<imap::curl_mailbox>(conns.at(j.config_index));
+  };
+  w.open_store = [url] { return std::make_unique<store::pg_store>(url); };
+  return w;
+}
+
+}  // namespace
+#endif
+
+int cmd_poll(context& ctx) {
+#if TLSRPT_HAVE_PIPELINE
+  auto w = wire(ctx);
+  auto log = ctx.log();
+  const auto s = collector::poll_once(w.jobs, w.connect, w.open_store, ctx.stop(), log);
+  const auto& t = s.total;
+  if (t.found == 0 && s.failed == 0) {
+    log->info("nothing new: no unhandled messages in {} mailbox(es)", s.mailboxes.size());
+  } else {
+    log->info(
+        "poll done in {} ms: {} found, {} stored, {} duplicate, {} conflict, {} not a report, "
+        "{} rejected, {} skipped, {} deferred; {} of {} mailbox(es) failed",
+        t.duration.count(), t.found, t.stored, t.duplicate, t.conflict, t.not_a_report, t.rejected,
+        t.skipped, t.deferred, s.failed, s.mailboxes.size());
+  }
+  if (s.failed == 0) return exit_code::ok;
+  // Every mailbox failed for a reason that may pass: a timer retries; otherwise unavailable.
+  bool all_transient = true;
+  for (const auto& m : s.mailboxes)
+    if (m.error && !m.transient) all_transient = false;
+  return all_transient ? exit_code::temporary : exit_code::unavailable;
+#else
+  (void)ctx;
+  throw failure(exit_code::unavailable,
+                "poll: not available: this build lacks the collector, store or imap module");
+#endif
+}
+
+int cmd_run(context& ctx) {
+#if TLSRPT_HAVE_PIPELINE
+  auto w = wire(ctx);
+  const auto& c = ctx.cfg();
+  collector::daemon_options o;
+  o.interval = c.run.interval;
+  o.jitter = c.run.jitter;
+  o.max_backoff = c.run.max_backoff;
+  if (o.initial_backoff > o.max_backoff) o.initial_backoff = o.max_backoff;
+  auto log = ctx.log();
+  log->info("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} jitter)",
+            TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
+            config::format_duration(o.jitter));
+  const int rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), log);
+  log->info("stopped");
+  return rc;
+#else
+  (void)ctx;
+  throw failure(exit_code::unavailable,
+                "run: not available: this build lacks the collector, store or imap module");
+#endif
+}
+
+}  // namespace tlsrpt::app
