@@ -379,8 +379,8 @@ class walker {
     for (const value& record : inner.GetArray()) {
       if (!is_text(record)) return false;
     }
-    warn(path,
-         "JSON-encoded array of " + std::to_string(inner.Size()) + " records expanded (Microsoft)");
+    warn(path, "JSON-encoded array of " + std::to_string(inner.Size()) +
+                   (inner.Size() == 1 ? " record" : " records") + " expanded (Microsoft)");
     for (const value& record : inner.GetArray()) {
       add_policy_line(text_of(record), path, p);
     }
