@@ -54,8 +54,10 @@ int cmd_poll(context& ctx) {
   auto log = ctx.log();
   const auto s = collector::poll_once(w.jobs, w.connect, w.open_store, ctx.stop(), log);
   const auto& t = s.total;
-  if (t.found == 0 && s.failed == 0) {
-    log->info("nothing new: no unhandled messages in {} mailbox(es)", s.mailboxes.size());
+  // Mail that is no report stays in the folder by default and is seen again on every pass, but
+  // the ledger answers for it: it is not new.
+  if (t.found == t.already_done && s.failed == 0) {
+    log->info("nothing new in {} mailbox(es)", s.mailboxes.size());
   } else {
     log->info(
         "poll done in {} ms: {} found, {} stored, {} duplicate, {} conflict, {} not a report, "
