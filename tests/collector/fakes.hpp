@@ -94,7 +94,7 @@ class fake_mailbox : public imap::mailbox {
       throw imap::error("imap: cannot UID FETCH " + std::to_string(uid) + ": timeout", 28, true);
     }
     auto it = messages_.find(uid);
-    if (it == messages_.end()) {
+    if (it == messages_.end() || refuse_fetch.count(uid)) {
       throw imap::error("imap: cannot UID FETCH " + std::to_string(uid) + ": no such message", 0,
                         false);
     }
@@ -134,6 +134,7 @@ class fake_mailbox : public imap::mailbox {
   std::uint32_t uidvalidity = 1000;
   bool fail_select = false;
   std::uint32_t transient_fetch_failure = 0;
+  std::set<std::uint32_t> refuse_fetch;  // the server answers NO (expunged meanwhile, ...)
   std::function<void(std::uint32_t)> on_fetch;
   std::map<std::string, std::vector<fake_message>> moved;
 
@@ -201,6 +202,10 @@ class fake_store : public store::report_store {
           r.report_ids.push_back(reports[rep.parsed.report_id]);
         }
         if (all_known) r.result = store::outcome::duplicate;
+        if (conflicting.count(in.reports.front().parsed.report_id)) {
+          r.result = store::outcome::conflict;
+          r.detail = "report-id already stored with different content";
+        }
       }
       const auto& k = in.facts.key;
       ledger[{k.source, k.folder, k.uidvalidity.value_or(0), k.uid.value_or(0)}] =
@@ -224,6 +229,7 @@ class fake_store : public store::report_store {
   }
 
   bool knows_outcomes = true;
+  std::set<std::string> conflicting;  // report-ids the store answers `conflict` for
   bool fail_writes = false;
   bool fail_transient = true;
   std::map<ledger_key, ledger_row> ledger;

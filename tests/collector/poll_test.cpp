@@ -388,3 +388,33 @@ TEST_CASE("the same report in two messages is stored once and both are acknowled
   CHECK(f.log.with("add_flags") ==
         std::vector<std::string>{"add_flags 1,2 $TLSRPTProcessed \\Seen"});
 }
+
+TEST_CASE("a conflicting report is acknowledged as done and logged with what conflicted") {
+  fixture f;
+  f.st.conflicting.insert("r1");
+  f.mb.add("REPORT r1");
+  const auto s = f.poll();
+  CHECK(s.conflict == 1);
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1 $TLSRPTProcessed \\Seen"});
+  CHECK(f.log_text.str().find("outcome=conflict") != std::string::npos);
+  CHECK(f.log_text.str().find("error=report-id already stored with different content") !=
+        std::string::npos);
+}
+
+TEST_CASE("a message the server refuses to hand over counts attempts, then is quarantined") {
+  fixture f;
+  f.opts.max_attempts = 2;
+  f.mb.add("REPORT r1");
+  const auto refused = f.mb.add("REPORT r2");
+  f.mb.refuse_fetch.insert(refused);
+  auto s = f.poll();
+  CHECK(s.deferred == 1);
+  CHECK(s.stored == 1);
+  CHECK(f.st.row(refused) == nullptr);
+  CHECK(f.st.last_attempt_error.find("no such message") != std::string::npos);
+  s = f.poll();
+  CHECK(s.quarantined == 1);
+  REQUIRE(f.st.row(refused) != nullptr);
+  CHECK(f.st.row(refused)->result == store::outcome::rejected);
+  CHECK(f.mb.at(refused).flags.count(failed) == 1);
+}
