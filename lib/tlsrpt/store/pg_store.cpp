@@ -6,9 +6,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <map>
 #include <unordered_map>
+
+#include <pqxx/tablewriter>
 
 #include "tlsrpt/store/pq_detail.hpp"
 
@@ -206,21 +208,120 @@ std::string text_array(const std::vector<std::string>& v) {
   return b.str();
 }
 
-// "2024-05-01 00:00:00.000000+00": unambiguous for timestamptz whatever the session settings.
-std::string pg_timestamp(report::timestamp t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<microseconds> tod{t - day};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long long>(tod.hours().count()),
-                static_cast<long long>(tod.minutes().count()),
-                static_cast<long long>(tod.seconds().count()),
-                static_cast<long long>(tod.subseconds().count()));
-  return buf;
+// Rows in COPY's text format (PostgreSQL manual, COPY, "Text Format"): a tab between columns,
+// a newline after each row, \N for NULL, and a backslash before the backslash, tab, newline
+// and carriage return inside a value. Values are cleaned (no NUL, valid UTF-8) on the way in.
+class copy_rows {
+ public:
+  // For text known to be clean already (digests, timestamps, array literals).
+  void add(std::string_view s) {
+    sep();
+    for (const char c : s) {
+      switch (c) {
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        default:
+          out_.push_back(c);
+      }
+    }
+  }
+  void add_clean(std::string_view s) { add(clean_text(s)); }
+  void add_opt(const std::optional<std::string>& s) {
+    if (s) {
+      add_clean(*s);
+    } else {
+      add_null();
+    }
+  }
+  void add(std::int64_t v) {
+    sep();
+    char buf[24];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+  }
+  void add_opt(std::optional<std::int64_t> v) {
+    if (v) {
+      add(*v);
+    } else {
+      add_null();
+    }
+  }
+  void add_null() {
+    sep();
+    out_ += "\\N";
+  }
+  void end_row() {
+    out_.push_back('\n');
+    fresh_ = true;
+    ++rows_;
+  }
+  std::size_t rows() const { return rows_; }
+  const std::string& text() const { return out_; }
+
+ private:
+  void sep() {
+    if (!fresh_) out_.push_back('\t');
+    fresh_ = false;
+  }
+  std::string out_;
+  bool fresh_ = true;
+  std::size_t rows_ = 0;
+};
+
+// Sends the rows with COPY ... FROM STDIN. libpqxx 6.4 offers COPY through stream_to, which
+// converts and escapes field by field, and the older tablewriter, whose write_raw_line takes
+// text we have escaped already; the rows go in one call (libpq frames them as it likes).
+void copy_into(pqxx::transaction_base& tx, const char* table, const std::vector<std::string>& cols,
+               const copy_rows& rows) {
+  if (rows.rows() == 0) return;
+  const std::string& text = rows.text();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter w(tx, table, cols.begin(), cols.end());
+  // write_raw_line adds the last newline itself.
+  w.write_raw_line(text.substr(0, text.size() - 1));
+  w.complete();
+#pragma GCC diagnostic pop
 }
+
+const std::vector<std::string>& policy_columns() {
+  static const std::vector<std::string> c{"id",
+                                          "report_ref",
+                                          "position",
+                                          "policy_type",
+                                          "policy_domain",
+                                          "policy_strings",
+                                          "mx_hosts",
+                                          "sts_mode",
+                                          "sts_max_age",
+                                          "successful_sessions",
+                                          "failed_sessions"};
+  return c;
+}
+
+const std::vector<std::string>& failure_detail_columns() {
+  static const std::vector<std::string> c{
+      "report_ref",         "policy_ref",       "position",
+      "result_type",        "sending_mta_ip",   "sending_mta_ip_raw",
+      "receiving_ip",       "receiving_ip_raw", "receiving_mx_hostname",
+      "receiving_mx_helo",  "failed_sessions",  "additional_information",
+      "failure_reason_code"};
+  return c;
+}
+
+// Timestamps travel as RFC 3339 UTC ("2024-05-01T00:00:00Z"), the report module's own form,
+// which timestamptz reads the same whatever the session's DateStyle and TimeZone.
+std::string pg_timestamp(report::timestamp t) { return report::format_timestamp(t); }
 
 // The message's Date header as the collector gives it (RFC 3339). Anything that does not
 // look like one is dropped rather than allowed to fail the report's INSERT.
@@ -331,77 +432,46 @@ constexpr const char* ledger_update =
     "  THEN EXCLUDED.report_refs ELSE m.report_refs END";
 
 void prepare_statements(pqxx::connection& c) {
+  // Ids are reserved in one go (the identity sequences' nextval, never reused), so that the
+  // rows of a batch can reference each other without a round trip per row and policies and
+  // failure details can go in with COPY. A reserved id that ends unused (a duplicate) is a
+  // harmless gap.
+  c.prepare("reserve_ids",
+            "SELECT 0, nextval('tlsrpt.reports_id_seq') FROM generate_series(1, $1::int)"
+            " UNION ALL "
+            "SELECT 1, nextval('tlsrpt.policies_id_seq') FROM generate_series(1, $2::int)");
+  // One lock order for all writers (the ORDER BY), so two batches sharing identities cannot
+  // deadlock. RETURNING tells which reserved ids went in; the others met an existing report.
   c.prepare("insert_reports",
-            "WITH input AS ("
-            "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-            "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[],"
-            "    $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])"
-            "  WITH ORDINALITY AS t(reporter, organization_name, contact_info, report_id,"
-            "    date_begin, date_end, submitter, message_id, source, received_at, policy_count,"
-            "    successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
-            "    warnings, ord)"
-            "), typed AS ("
-            "  SELECT input.*, date_begin::timestamptz AS b, date_end::timestamptz AS e FROM input"
-            "), ins AS ("
-            "  INSERT INTO tlsrpt.reports (reporter, organization_name, contact_info, report_id,"
-            "    date_begin, date_end, submitter, message_id, source, received_at, policy_count,"
-            "    successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
-            "    warnings)"
-            "  SELECT reporter, organization_name, contact_info, report_id, b, e, submitter,"
-            "    message_id, source, received_at::timestamptz, policy_count, successful_sessions,"
-            "    failed_sessions, raw_json::jsonb, raw_sha256, content_sha256, warnings::text[]"
-            "  FROM typed ORDER BY reporter, report_id, b, e"  // one lock order for all writers
-            "  ON CONFLICT (reporter, report_id, date_begin, date_end) DO NOTHING"
-            "  RETURNING id, reporter, report_id, date_begin, date_end"
-            ")"
-            "SELECT typed.ord, ins.id, old.id, old.content_sha256 FROM typed"
-            " LEFT JOIN ins ON ins.reporter = typed.reporter AND ins.report_id = typed.report_id"
-            "  AND ins.date_begin = typed.b AND ins.date_end = typed.e"
-            " LEFT JOIN tlsrpt.reports old ON old.reporter = typed.reporter"
-            "  AND old.report_id = typed.report_id AND old.date_begin = typed.b"
-            "  AND old.date_end = typed.e"
-            " ORDER BY typed.ord");
-  // For the rows another transaction committed while our INSERT waited: a new snapshot.
+            "INSERT INTO tlsrpt.reports (id, reporter, organization_name, contact_info, report_id,"
+            "  date_begin, date_end, submitter, message_id, source, received_at, policy_count,"
+            "  successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
+            "  warnings)"
+            " SELECT id, reporter, organization_name, contact_info, report_id, date_begin,"
+            "  date_end, submitter, message_id, source, received_at, policy_count,"
+            "  successful_sessions, failed_sessions, raw_json::jsonb, raw_sha256, content_sha256,"
+            "  warnings::text[]"
+            " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            "  $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],"
+            "  $11::timestamptz[], $12::int[], $13::bigint[], $14::bigint[], $15::text[],"
+            "  $16::text[], $17::text[], $18::text[])"
+            "  AS t(id, reporter, organization_name, contact_info, report_id, date_begin,"
+            "   date_end, submitter, message_id, source, received_at, policy_count,"
+            "   successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
+            "   warnings)"
+            " ORDER BY reporter, report_id, date_begin, date_end"
+            " ON CONFLICT (reporter, report_id, date_begin, date_end) DO NOTHING"
+            " RETURNING id");
+  // The reports that were there already (or that another transaction committed while our
+  // INSERT waited on it: READ COMMITTED gives this statement a new snapshot).
   c.prepare(
       "select_reports",
       "SELECT t.ord, r.id, r.content_sha256"
-      " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
+      " FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY"
       "  AS t(reporter, report_id, date_begin, date_end, ord)"
       " JOIN tlsrpt.reports r ON r.reporter = t.reporter AND r.report_id = t.report_id"
-      "  AND r.date_begin = t.date_begin::timestamptz AND r.date_end = t.date_end::timestamptz"
+      "  AND r.date_begin = t.date_begin AND r.date_end = t.date_end"
       " ORDER BY t.ord");
-  c.prepare("insert_policies",
-            "WITH pin AS ("
-            "  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[],"
-            "    $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])"
-            "  AS t(report_ref, position, policy_type, policy_domain, policy_strings, mx_hosts,"
-            "    sts_mode, sts_max_age, successful_sessions, failed_sessions)"
-            "), pins AS ("
-            "  INSERT INTO tlsrpt.policies (report_ref, position, policy_type, policy_domain,"
-            "    policy_strings, mx_hosts, sts_mode, sts_max_age, successful_sessions,"
-            "    failed_sessions)"
-            "  SELECT report_ref, position, policy_type, policy_domain, policy_strings::text[],"
-            "    mx_hosts::text[], sts_mode, sts_max_age, successful_sessions, failed_sessions"
-            "  FROM pin"
-            "  RETURNING id, report_ref, position"
-            "), fin AS ("
-            "  SELECT * FROM unnest($11::bigint[], $12::int[], $13::int[], $14::text[],"
-            "    $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],"
-            "    $21::bigint[], $22::text[], $23::text[])"
-            "  AS f(report_ref, policy_position, position, result_type, sending_mta_ip,"
-            "    sending_mta_ip_raw, receiving_ip, receiving_ip_raw, receiving_mx_hostname,"
-            "    receiving_mx_helo, failed_sessions, additional_information, failure_reason_code)"
-            ")"
-            "INSERT INTO tlsrpt.failure_details (report_ref, policy_ref, position, result_type,"
-            "  sending_mta_ip, sending_mta_ip_raw, receiving_ip, receiving_ip_raw,"
-            "  receiving_mx_hostname, receiving_mx_helo, failed_sessions,"
-            "  additional_information, failure_reason_code)"
-            "SELECT fin.report_ref, pins.id, fin.position, fin.result_type,"
-            "  fin.sending_mta_ip::inet, fin.sending_mta_ip_raw, fin.receiving_ip::inet,"
-            "  fin.receiving_ip_raw, fin.receiving_mx_hostname, fin.receiving_mx_helo,"
-            "  fin.failed_sessions, fin.additional_information, fin.failure_reason_code"
-            " FROM fin JOIN pins ON pins.report_ref = fin.report_ref"
-            "  AND pins.position = fin.policy_position");
   const std::string ledger_input =
       "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[],"
       " $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[],"
@@ -566,6 +636,8 @@ struct pg_store::impl {
     if (!conn) {
       statement = "connect";
       auto c = std::make_unique<pqxx::connection>(url);
+      // clean_text() makes UTF-8; COPY and the parameters must be read as such.
+      c->set_client_encoding("UTF8");
       prepare_statements(*c);
       conn = std::move(c);
     }
@@ -627,17 +699,39 @@ std::vector<message_result> pg_store::impl::write_group(
     }
   }
 
-  // 1. Reports: insert the new identities, learn the id and stored digest of all.
+  // 1. Reports: reserve ids for every new identity and its policies, insert the identities
+  //    not stored yet, learn the id and stored digest of the others.
   std::vector<std::int64_t> unique_id(unique.size(), 0);
   std::vector<std::string> unique_stored_digest(unique.size());
   std::vector<bool> unique_inserted(unique.size(), false);
+  std::vector<std::int64_t> policy_ids;
   if (!unique.empty()) {
-    array_builder reporter, org, contact, rid, begin, end, submitter, msgid, source, received, npol,
-        succ, fail, raw, raw_sha, content_sha, warnings;
+    std::int64_t policy_count = 0;
     for (const std::size_t ri : unique) {
-      const report_row& row = rows[ri];
+      policy_count += static_cast<std::int64_t>(rows[ri].input->parsed.policies.size());
+    }
+    std::vector<std::int64_t> report_ids;
+    report_ids.reserve(unique.size());
+    policy_ids.reserve(static_cast<std::size_t>(policy_count));
+    for (const auto& r :
+         exec(tx, "reserve_ids", static_cast<std::int64_t>(unique.size()), policy_count)) {
+      (r[0].as<int>() == 0 ? report_ids : policy_ids).push_back(r[1].as<std::int64_t>());
+    }
+    if (report_ids.size() != unique.size() ||
+        policy_ids.size() != static_cast<std::size_t>(policy_count)) {
+      throw error("store: cannot reserve report and policy ids: the server returned too few", "",
+                  false, "reserve_ids");
+    }
+
+    array_builder id, reporter, org, contact, rid, begin, end, submitter, msgid, source, received,
+        npol, succ, fail, raw, raw_sha, content_sha, warnings;
+    std::unordered_map<std::int64_t, std::size_t> by_id;
+    for (std::size_t u = 0; u < unique.size(); ++u) {
+      const report_row& row = rows[unique[u]];
       const report::report& r = row.input->parsed;
       const message_facts& facts = group[row.message]->facts;
+      by_id.emplace(report_ids[u], u);
+      id.add(report_ids[u]);
       reporter.add(row.reporter);
       org.add_clean(r.organization_name);
       contact.add_opt(r.contact_info);
@@ -661,23 +755,19 @@ std::vector<message_result> pg_store::impl::write_group(
       content_sha.add(row.content_sha256);
       warnings.add(text_array(r.warnings));
     }
-    const auto res =
-        exec(tx, "insert_reports", reporter.str(), org.str(), contact.str(), rid.str(), begin.str(),
-             end.str(), submitter.str(), msgid.str(), source.str(), received.str(), npol.str(),
-             succ.str(), fail.str(), raw.str(), raw_sha.str(), content_sha.str(), warnings.str());
+    for (const auto& r :
+         exec(tx, "insert_reports", id.str(), reporter.str(), org.str(), contact.str(), rid.str(),
+              begin.str(), end.str(), submitter.str(), msgid.str(), source.str(), received.str(),
+              npol.str(), succ.str(), fail.str(), raw.str(), raw_sha.str(), content_sha.str(),
+              warnings.str())) {
+      const std::size_t u = by_id.at(r[0].as<std::int64_t>());
+      unique_id[u] = report_ids[u];
+      unique_inserted[u] = true;
+      unique_stored_digest[u] = rows[unique[u]].content_sha256;
+    }
     std::vector<std::size_t> missing;
-    for (const auto& r : res) {
-      const auto u = static_cast<std::size_t>(r[0].as<std::int64_t>() - 1);
-      if (!r[1].is_null()) {
-        unique_id[u] = r[1].as<std::int64_t>();
-        unique_inserted[u] = true;
-        unique_stored_digest[u] = rows[unique[u]].content_sha256;
-      } else if (!r[2].is_null()) {
-        unique_id[u] = r[2].as<std::int64_t>();
-        unique_stored_digest[u] = r[3].as<std::string>();
-      } else {
-        missing.push_back(u);
-      }
+    for (std::size_t u = 0; u < unique.size(); ++u) {
+      if (!unique_inserted[u]) missing.push_back(u);
     }
     if (!missing.empty()) {
       array_builder mr, mid, mb, me;
@@ -717,61 +807,60 @@ std::vector<message_result> pg_store::impl::write_group(
     }
   }
 
-  // 2. Policies and failure details of the new reports, in one statement.
+  // 2. Policies and failure details of the new reports, with COPY. Their policy ids were
+  //    reserved above in the order of `unique`, policy by policy.
   {
-    array_builder p_ref, p_pos, p_type, p_domain, p_strings, p_mx, p_mode, p_age, p_succ, p_fail;
-    array_builder f_ref, f_ppos, f_pos, f_type, f_sip, f_sraw, f_rip, f_rraw, f_host, f_helo,
-        f_fail, f_info, f_code;
-    std::size_t policies = 0;
-    for (const std::size_t ri : unique) {
-      const report_row& row = rows[ri];
+    copy_rows pol, det;
+    std::size_t next_policy = 0;
+    for (std::size_t u = 0; u < unique.size(); ++u) {
+      const report_row& row = rows[unique[u]];
+      const std::size_t first_policy = next_policy;
+      next_policy += row.input->parsed.policies.size();
       if (row.result != outcome::stored) continue;
       for (std::size_t pi = 0; pi < row.input->parsed.policies.size(); ++pi) {
         const report::policy& p = row.input->parsed.policies[pi];
-        ++policies;
-        p_ref.add(row.id);
-        p_pos.add(static_cast<std::int64_t>(pi));
-        p_type.add_clean(p.type_raw);
-        p_domain.add_opt(p.policy_domain);
-        p_strings.add(text_array(p.policy_strings));
-        p_mx.add(text_array(p.mx_hosts));
-        p_mode.add_opt(sts_mode_text(p.mode));
-        p_age.add_opt(p.max_age);
-        p_succ.add(p.total_successful_session_count);
-        p_fail.add(p.total_failure_session_count);
+        const std::int64_t policy_id = policy_ids[first_policy + pi];
+        pol.add(policy_id);
+        pol.add(row.id);
+        pol.add(static_cast<std::int64_t>(pi));
+        pol.add_clean(p.type_raw);
+        pol.add_opt(p.policy_domain);
+        pol.add(text_array(p.policy_strings));
+        pol.add(text_array(p.mx_hosts));
+        pol.add_opt(sts_mode_text(p.mode));
+        pol.add_opt(p.max_age);
+        pol.add(p.total_successful_session_count);
+        pol.add(p.total_failure_session_count);
+        pol.end_row();
         for (std::size_t fi = 0; fi < p.failure_details.size(); ++fi) {
           const report::failure_detail& f = p.failure_details[fi];
-          f_ref.add(row.id);
-          f_ppos.add(static_cast<std::int64_t>(pi));
-          f_pos.add(static_cast<std::int64_t>(fi));
-          f_type.add_clean(f.result_raw);
+          det.add(row.id);
+          det.add(policy_id);
+          det.add(static_cast<std::int64_t>(fi));
+          det.add_clean(f.result_raw);
           // An address that is not one stays as text in *_raw (inet would reject the row).
-          for (const auto& [ip, inet_col, raw_col] :
-               {std::tuple{&f.sending_mta_ip, &f_sip, &f_sraw},
-                std::tuple{&f.receiving_ip, &f_rip, &f_rraw}}) {
+          for (const std::optional<std::string>* ip : {&f.sending_mta_ip, &f.receiving_ip}) {
             if (ip->has_value() && valid_inet(**ip)) {
-              inet_col->add_clean(**ip);
-              raw_col->add_null();
+              det.add_clean(**ip);
+              det.add_null();
             } else {
-              inet_col->add_null();
-              raw_col->add_opt(*ip);
+              det.add_null();
+              det.add_opt(*ip);
             }
           }
-          f_host.add_opt(f.receiving_mx_hostname);
-          f_helo.add_opt(f.receiving_mx_helo);
-          f_fail.add(f.failed_session_count);
-          f_info.add_opt(f.additional_information);
-          f_code.add_opt(f.failure_reason_code);
+          det.add_opt(f.receiving_mx_hostname);
+          det.add_opt(f.receiving_mx_helo);
+          det.add(f.failed_session_count);
+          det.add_opt(f.additional_information);
+          det.add_opt(f.failure_reason_code);
+          det.end_row();
         }
       }
     }
-    if (policies > 0) {
-      exec(tx, "insert_policies", p_ref.str(), p_pos.str(), p_type.str(), p_domain.str(),
-           p_strings.str(), p_mx.str(), p_mode.str(), p_age.str(), p_succ.str(), p_fail.str(),
-           f_ref.str(), f_ppos.str(), f_pos.str(), f_type.str(), f_sip.str(), f_sraw.str(),
-           f_rip.str(), f_rraw.str(), f_host.str(), f_helo.str(), f_fail.str(), f_info.str(),
-           f_code.str());
-    }
+    statement = "copy_policies";
+    copy_into(tx, "tlsrpt.policies", policy_columns(), pol);
+    statement = "copy_failure_details";
+    copy_into(tx, "tlsrpt.failure_details", failure_detail_columns(), det);
   }
 
   // 3. Conflicts: the new version is kept, never counted.
