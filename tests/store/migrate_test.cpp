@@ -48,6 +48,14 @@ TEST_CASE("migrations apply from an empty database and create the documented sch
         static_cast<long long>(applied.size()));
   CHECK(query1(db.url(), "SELECT checksum FROM tlsrpt.schema_migrations WHERE version = 1") ==
         applied.front().checksum);
+  // The raw JSON is compressed with lz4 (this server has it).
+  CHECK(query1(db.url(),
+               "SELECT attcompression FROM pg_attribute WHERE attrelid = "
+               "'tlsrpt.reports'::regclass AND attname = 'raw_json'") == "l");
+  // The failure details leave with their report although they carry no foreign key.
+  CHECK(query1(db.url(),
+               "SELECT count(*) FROM pg_trigger WHERE tgname = "
+               "'reports_delete_failure_details'") == "1");
   // The read-only role exists and may read but not write.
   CHECK(query1(db.url(),
                "SELECT has_table_privilege('tlsrpt_reader', 'tlsrpt.reports', "
