@@ -6,7 +6,7 @@
 #                    [--seed 1] [--no-write]
 #
 # What runs (each result is the median of --runs runs; the in-process benches take the median
-# of their own runs over one in-memory corpus):
+# of their own passes over one in-memory corpus):
 #   parse floor   tlsrpt-bench-parse-floor: scan + base64 + inflate + RapidJSON DOM, no project code
 #   parse         tlsrpt-bench-parse: tlsrpt::mime::extract + tlsrpt::report::parse
 #   store         tlsrpt-bench-store: report_store::write() in batches into a fresh database
@@ -42,11 +42,12 @@ command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 
 # ---- build (Release, no tests) -------------------------------------------------------------
 log "building in $build"
+mkdir -p "$build"
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTLSRPT_BUILD_TESTS=OFF \
-  -DTLSRPT_BUILD_BENCH=ON >"$build.configure.log" 2>&1 ||
-  die "cmake configure failed, see $build.configure.log"
-cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 ||
-  die "build failed, see $build.build.log"
+  -DTLSRPT_BUILD_BENCH=ON >"$build/bench-configure.log" 2>&1 ||
+  die "cmake configure failed, see $build/bench-configure.log"
+cmake --build "$build" -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
+  die "build failed, see $build/bench-build.log"
 bin=$build/bench
 gen=$bin/tlsrpt-gen
 collector=$build/app/tlsrpt-collector
@@ -104,10 +105,10 @@ record() {  # record KIND N JSON
 # ---- in-memory benches -----------------------------------------------------------------------
 for n in $sizes; do
   log "parse floor, $n messages"
-  record parse_floor "$n" "$("$bin/tlsrpt-bench-parse-floor" --count "$n" --seed "$seed" --runs 5)"
+  record parse_floor "$n" "$("$bin/tlsrpt-bench-parse-floor" --count "$n" --seed "$seed" --runs "$runs")"
   if have "$bin/tlsrpt-bench-parse"; then
     log "parse, $n messages"
-    record parse "$n" "$("$bin/tlsrpt-bench-parse" --count "$n" --seed "$seed" --runs 5)"
+    record parse "$n" "$("$bin/tlsrpt-bench-parse" --count "$n" --seed "$seed" --runs "$runs")"
   fi
   if have "$bin/tlsrpt-bench-store"; then
     for r in $(seq "$runs"); do
@@ -155,6 +156,7 @@ YAML
     /usr/bin/time -v -o "$work/time.txt" "$collector" --config "$work/config.yaml" poll \
       >"$work/poll.out" 2>"$work/poll.err" || {
       log "poll failed (exit $?): $(tail -n 3 "$work/poll.err")"
+      tail -n 1 "$work/poll.err" | sed 's/^.*error: //; s/|/\\|/g' | cut -c1-300 >"$work/poll-failure.txt"
       drop_db "$url"
       continue
     }
@@ -214,7 +216,9 @@ $(printf %.3f "$(med imap_floor "$n" seconds)") | |"
       echo "| e2e poll | $n | $(fmt "$v") | | | | $(printf %.3f "$(med e2e "$n" seconds)") | \
 $(mib "$(med e2e "$n" peak_rss_kib)") |"
     else
-      echo "| e2e poll | $n | not measured yet: tlsrpt-collector poll not available or failed | | | | | |"
+      why="tlsrpt-collector poll not available"
+      [[ -s $work/poll-failure.txt ]] && why="poll failed: $(cat "$work/poll-failure.txt")"
+      echo "| e2e poll | $n | not measured yet: $why | | | | | |"
     fi
   done
 } >"$table"
@@ -235,7 +239,7 @@ for n in $e2e_sizes; do
     "$(echo "$f / $e" | bc -l)"
 done
 } | tee "$work/ratios.txt"
-cp "$results" "$build.results.jsonl"
+cp "$results" "$build/bench-results.jsonl"
 
 # ---- BENCHMARKS.md ---------------------------------------------------------------------------
 [[ $write_md -eq 1 ]] || exit 0
@@ -254,7 +258,7 @@ never asserted in ctest.
 
 ### Machine
 - $(nproc) cores: $cpu; $mem memory; $(uname -sr)
-- $gxx; PostgreSQL $pg; Dovecot $dovecot; libcurl $curlv; GMime $gmime
+- $gxx; PostgreSQL $pg; Dovecot $dovecot; $curlv; GMime $gmime
 - PostgreSQL and Dovecot are the local harness (scripts/services.sh), on the same machine.
 - Load average (1/5/15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg).
   Anything above ~0.5 means other work shared the two cores and the figures are pessimistic.
@@ -263,7 +267,7 @@ never asserted in ctest.
 \`tlsrpt-gen --count N --seed $seed\` (bench/gen). Totals:
 $(for n in $sizes; do echo "- N=$n: \`$("$gen" --count "$n" --seed "$seed" --expect)\`"; done)
 
-### Figures (median of $runs runs; the in-process benches take the median of 5 passes)
+### Figures (median of $runs runs; the in-process benches take the median of $runs passes over one in-memory corpus)
 $(cat "$table")
 
 $(cat "$work/ratios.txt")
