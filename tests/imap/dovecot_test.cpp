@@ -448,7 +448,8 @@ TEST_CASE("a message appended during a pass is found by the next search") {
 
 TEST_CASE("UIDVALIDITY changes when the folder is deleted and created again") {
   const auto o = plain("t4");
-  const auto name = unique_name("uidvalidity");
+  scratch_folder folder(o, "uidvalidity", false);
+  const auto& name = folder.name();
   std::uint32_t before = 0;
   {
     curl_mailbox m(o);
@@ -469,7 +470,6 @@ TEST_CASE("UIDVALIDITY changes when the folder is deleted and created again") {
   CHECK(after.uidvalidity != before);
   CHECK(after.exists == 1);
   CHECK(m.fetch(m.search({}).at(0).uid) == message(2));
-  m.delete_folder(name);
 }
 
 TEST_CASE("benchmark: fetching 2,000 messages from a folder of the local Dovecot") {
