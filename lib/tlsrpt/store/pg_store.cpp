@@ -151,6 +151,30 @@ std::string clean_text(std::string_view s) {
   return out;
 }
 
+// The common case, checked without copying: plain ASCII without NUL needs no cleaning.
+bool plain_ascii(std::string_view s) noexcept {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u == 0 || u >= 0x80) return false;
+  }
+  return true;
+}
+
+// Appends s to out with `escape` put before each character found in `specials` (or, for
+// COPY, the character replaced by its escape), in runs rather than byte by byte: the raw
+// JSON of every report passes through here.
+template <typename Escape>
+void append_escaped(std::string& out, std::string_view s, const char* specials, Escape escape) {
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t at = s.find_first_of(specials, from);
+    out.append(s.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+    if (at == std::string_view::npos) return;
+    escape(out, s[at]);
+    from = at + 1;
+  }
+}
+
 std::optional<std::string> clean_opt(const std::optional<std::string>& s) {
   if (!s) return std::nullopt;
   return clean_text(*s);
@@ -164,13 +188,19 @@ class array_builder {
   void add(std::string_view s) {
     sep();
     out_.push_back('"');
-    for (const char c : s) {
-      if (c == '"' || c == '\\') out_.push_back('\\');
-      out_.push_back(c);
-    }
+    append_escaped(out_, s, "\"\\", [](std::string& out, char c) {
+      out.push_back('\\');
+      out.push_back(c);
+    });
     out_.push_back('"');
   }
-  void add_clean(std::string_view s) { add(clean_text(s)); }
+  void add_clean(std::string_view s) {
+    if (plain_ascii(s)) {
+      add(s);
+    } else {
+      add(clean_text(s));
+    }
+  }
   void add_opt(const std::optional<std::string>& s) {
     if (s) {
       add_clean(*s);
@@ -216,26 +246,19 @@ class copy_rows {
   // For text known to be clean already (digests, timestamps, array literals).
   void add(std::string_view s) {
     sep();
-    for (const char c : s) {
-      switch (c) {
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        default:
-          out_.push_back(c);
-      }
+    // Only the backslash, tab, newline and carriage return; NUL never gets here.
+    append_escaped(out_, s, "\\\t\n\r", [](std::string& out, char c) {
+      out.push_back('\\');
+      out.push_back(c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c);
+    });
+  }
+  void add_clean(std::string_view s) {
+    if (plain_ascii(s)) {
+      add(s);
+    } else {
+      add(clean_text(s));
     }
   }
-  void add_clean(std::string_view s) { add(clean_text(s)); }
   void add_opt(const std::optional<std::string>& s) {
     if (s) {
       add_clean(*s);
