@@ -262,3 +262,25 @@ TEST_CASE("summary gives the fixture set's numbers in table, json and csv") {
   CHECK(r.out.find("fixture-a.example,certificate-host-mismatch,mx1.fixture-a.example,"
                    "192.0.2.10,3,1,") != std::string::npos);
 }
+
+TEST_CASE("with --log-format json every log line is one JSON object") {
+  const scratch_database db;
+  const auto r = cli("--log-format json ingest " + corpus("kravietz__tlsrpt-rs/google1.eml") + " " +
+                         corpus("kravietz__tlsrpt-rs/empty.eml"),
+                     "TLSRPT_DATABASE_URL=" + quote(db.url()));
+  CHECK_MESSAGE(r.status == 0, r.err);
+  std::size_t lines = 0;
+  std::size_t start = 0;
+  while (start < r.err.size()) {
+    const auto end = r.err.find('\n', start);
+    const std::string line = r.err.substr(start, end - start);
+    CHECK_MESSAGE(line.rfind("{\"time\":\"", 0) == 0, line);
+    CHECK_MESSAGE(line.find("\",\"level\":\"") != std::string::npos, line);
+    CHECK_MESSAGE(line.back() == '}', line);
+    ++lines;
+    start = end == std::string::npos ? r.err.size() : end + 1;
+  }
+  CHECK(lines >= 3);  // migrations, one line per message, the total
+  CHECK(r.err.find("outcome=stored") != std::string::npos);
+  CHECK(r.err.find("outcome=not-a-report") != std::string::npos);
+}
