@@ -21,12 +21,19 @@ namespace {
 const std::string user = "t5";
 const std::string folder = "daemon-test";
 
+const std::string staging = "daemon-test-staging";
+
+// Appends to a staging folder, then moves everything into the watched folder with one
+// command, so that a pass sees the whole delivery at once.
 void deliver(const scratch_dir& d, int from, int to) {
+  imap_fresh_folder(user, staging);
   for (int i = from; i < to; ++i) {
     const auto p = d.path() / ("m" + std::to_string(i) + ".eml");
     write_file(p, report_mail("daemon-" + std::to_string(i), i + 1));
-    imap_append(user, folder, p);
+    imap_append(user, staging, p);
   }
+  imap(user, staging, "UID MOVE 1:* " + folder);
+  REQUIRE(imap(user, staging, "UID SEARCH ALL").find_first_of("0123456789") == std::string::npos);
 }
 
 // Waits until `query` answers `want`, up to `limit`.
@@ -51,7 +58,7 @@ TEST_CASE("the daemon stores mail that arrives while it runs and stops cleanly o
                       require_env("TLSRPT_TEST_IMAPS_PORT") + "/" + folder + "\n    username: " +
                       user + "\n    password_env: TLSRPT_APP_TEST_PW\n    ca_file: " +
                       require_env("TLSRPT_TEST_CA_FILE") +
-                      "\n    batch_size: 3\ndaemon:\n  interval: 1s\n  jitter: 0s\n");
+                      "\n    batch_size: 2\ndaemon:\n  interval: 1s\n  jitter: 0s\n");
   const std::string env = "TLSRPT_DATABASE_URL=" + quote(db.url()) +
                           " TLSRPT_APP_TEST_PW=" + quote(require_env("TLSRPT_TEST_IMAP_PASSWORD"));
   deliver(d, 0, 3);
@@ -75,8 +82,9 @@ TEST_CASE("the daemon stores mail that arrives while it runs and stops cleanly o
   deliver(d, 3, 5);
   CHECK_MESSAGE(wait_for(db.url(), count, "5", 30s), read_file(log));
 
-  // A backlog in batches of 3, and SIGTERM as soon as its first report is in.
-  constexpr int total = 25;
+  // A backlog worked through in batches of 2, and SIGTERM as soon as its first batch is in:
+  // the signal arrives in the middle of the pass.
+  constexpr int total = 45;
   deliver(d, 5, total);
   const auto end = std::chrono::steady_clock::now() + 30s;
   while (sql(db.url(), count) == "5" && std::chrono::steady_clock::now() < end)
@@ -96,7 +104,10 @@ TEST_CASE("the daemon stores mail that arrives while it runs and stops cleanly o
   CHECK(WIFEXITED(status));
   CHECK_MESSAGE(WEXITSTATUS(status) == 0, read_file(log));
   const std::string logged = read_file(log);
-  CHECK(logged.find("stopped") != std::string::npos);
+  CHECK(logged.find("daemon: stopped") != std::string::npos);
+  CHECK_MESSAGE(logged.find("pass stopped") != std::string::npos, logged);
+  const int left_by_stop = total - std::stoi(sql(db.url(), count));
+  CHECK(left_by_stop > 0);
 
   // One more pass takes what the stop left, and nothing ends up twice.
   const auto r = cli("-c " + quote(cfg.string()) + " poll", env);
