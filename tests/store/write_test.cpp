@@ -245,6 +245,126 @@ TEST_CASE("fields senders omit are stored as NULL") {
   CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.reports") == 2);
 }
 
+TEST_CASE("odd characters survive the COPY and array paths exactly, NUL and bad UTF-8 cleaned") {
+  scratch_database db;
+  migrated(db.url());
+  // Every character COPY's text format or an array literal treats specially, a literal "\N"
+  // (COPY's NULL marker) and "NULL" (an array literal's), and non-ASCII text.
+  const std::string odd =
+      "tab\there back\\slash \\\\two new\nline cr\rend \"quoted\" 'single' {brace,comma} \\N "
+      "\xc3\xa9t\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80";
+  auto r = make_report(odd, "odd\tid\\" + odd, 1,
+                       {{.domain = "\\N", .failed = 1, .details = {{.failed = 1}}}});
+  r.policies[0].type_raw = odd;
+  r.policies[0].policy_strings = {odd, "NULL", "", "\\N"};
+  r.policies[0].mx_hosts = {"a\tb", "c\\d"};
+  auto& f = r.policies[0].failure_details[0];
+  f.result_raw = odd;
+  f.receiving_mx_hostname = odd;
+  f.receiving_mx_helo = "\\N";
+  f.additional_information = std::string("nul\0byte", 8);
+  f.failure_reason_code = "latin1 caf\xe9";
+  f.receiving_ip = "192.0.2.1\t(tab)";
+  auto msg = imap_message(1, {r});
+  // The fixture's stand-in JSON does not escape; the real thing, as the parser's writer makes it.
+  msg.reports[0].raw_json = tlsrpt::report::to_json(r);
+  st::pg_store store(db.url());
+  const auto res = store.write(std::span(&msg, 1));
+  INFO(res[0].detail);
+  REQUIRE(res[0].result == st::outcome::stored);
+
+  CHECK(query1(db.url(), "SELECT organization_name FROM tlsrpt.reports") == odd);
+  CHECK(query1(db.url(), "SELECT raw_json->>'organization-name' FROM tlsrpt.reports") == odd);
+  // jsonb cannot hold U+0000: the \u0000 of the raw JSON is kept as U+FFFD, not refused.
+  CHECK(query1(db.url(),
+               "SELECT position('nul\xef\xbf\xbd' || 'byte' IN raw_json::text) > 0 "
+               "FROM tlsrpt.reports") == "t");
+  CHECK(query1(db.url(), "SELECT raw_sha256 FROM tlsrpt.reports") ==
+        st::sha256_hex(msg.reports[0].raw_json));
+  CHECK(query1(db.url(), "SELECT report_id FROM tlsrpt.reports") == "odd\tid\\" + odd);
+  CHECK(query1(db.url(), "SELECT policy_type FROM tlsrpt.policies") == odd);
+  CHECK(query1(db.url(), "SELECT coalesce(policy_domain, '<null>') FROM tlsrpt.policies") == "\\N");
+  CHECK(query1(db.url(), "SELECT policy_strings[1] FROM tlsrpt.policies") == odd);
+  CHECK(query1(db.url(),
+               "SELECT coalesce(policy_strings[2], '<null>') || '|' || policy_strings[3] || '|' "
+               "|| policy_strings[4] || '|' || cardinality(policy_strings) FROM "
+               "tlsrpt.policies") == "NULL||\\N|4");
+  CHECK(query1(db.url(), "SELECT mx_hosts[1] || '|' || mx_hosts[2] FROM tlsrpt.policies") ==
+        "a\tb|c\\d");
+  CHECK(query1(db.url(), "SELECT result_type FROM tlsrpt.failure_details") == odd);
+  CHECK(query1(db.url(), "SELECT receiving_mx_hostname FROM tlsrpt.failure_details") == odd);
+  CHECK(query1(db.url(),
+               "SELECT coalesce(receiving_mx_helo, '<null>') FROM tlsrpt.failure_details") ==
+        "\\N");
+  CHECK(query1(db.url(), "SELECT additional_information FROM tlsrpt.failure_details") == "nulbyte");
+  CHECK(query1(db.url(), "SELECT failure_reason_code FROM tlsrpt.failure_details") ==
+        "latin1 caf\xef\xbf\xbd");
+  CHECK(query1(db.url(),
+               "SELECT (receiving_ip IS NULL)::text || '|' || receiving_ip_raw FROM "
+               "tlsrpt.failure_details") == "true|192.0.2.1\t(tab)");
+  // The policy reference written by COPY points at the report's policy.
+  CHECK(query1(db.url(),
+               "SELECT count(*) FROM tlsrpt.failure_details f JOIN tlsrpt.policies p ON "
+               "p.id = f.policy_ref AND p.report_ref = f.report_ref") == "1");
+  // Stored again: the same identity (the odd text compares equal), a duplicate.
+  auto again = imap_message(2, {r});
+  again.reports[0].raw_json = msg.reports[0].raw_json;
+  CHECK(store.write(std::span(&again, 1))[0].result == st::outcome::duplicate);
+  // An escaped backslash followed by "u0000" is text, not the escape, and stays as it is.
+  auto third = imap_message(3, {make_report("Third", "t", 1, {{}})});
+  third.reports[0].raw_json = R"({"a":"x\\u0000y","b":"\u0000","c":"\\\u0000"})";
+  REQUIRE(store.write(std::span(&third, 1))[0].result == st::outcome::stored);
+  CHECK(query1(db.url(),
+               "SELECT (raw_json->>'a') || '|' || (raw_json->>'b') || '|' || (raw_json->>'c') "
+               "FROM tlsrpt.reports WHERE report_id = 't'") ==
+        "x\\u0000y|\xef\xbf\xbd|\\\xef\xbf\xbd");
+}
+
+TEST_CASE("a batch with many reports, duplicates inside it and a conflict keeps every reference") {
+  scratch_database db;
+  migrated(db.url());
+  st::pg_store store(db.url());
+  const auto first = imap_message(1, {make_report("Org", "seen", 2, {{.successful = 1}})});
+  const auto first_res = store.write(std::span(&first, 1));
+  REQUIRE(first_res[0].result == st::outcome::stored);
+  std::vector<st::message_input> batch;
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    const std::uint32_t k = i % 30;  // the last ten repeat the first ten exactly
+    std::vector<policy_spec> policies(1 + k % 3);
+    for (auto& p : policies) {
+      p.failed = k % 4;
+      for (std::uint32_t d = 0; d < k % 4; ++d) p.details.push_back({.failed = 1});
+    }
+    batch.push_back(
+        imap_message(10 + i, {make_report("Org", "r" + std::to_string(k), 1, policies)}));
+  }
+  // A different version of the report stored first.
+  batch.push_back(imap_message(100, {make_report("Org", "seen", 2, {{.successful = 2}})}));
+  const auto res = store.write(batch);
+  REQUIRE(res.size() == 41);
+  int stored = 0, duplicates = 0;
+  for (std::size_t i = 0; i < 40; ++i) {
+    stored += res[i].result == st::outcome::stored ? 1 : 0;
+    duplicates += res[i].result == st::outcome::duplicate ? 1 : 0;
+  }
+  CHECK(stored == 30);
+  CHECK(duplicates == 10);
+  CHECK(res[40].result == st::outcome::conflict);
+  CHECK(res[40].report_ids == first_res[0].report_ids);
+  CHECK(res[35].report_ids == res[5].report_ids);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.reports") == 31);
+  // Every detail's policy belongs to its report, and each report has its policies in order.
+  CHECK(count(db.url(),
+              "SELECT count(*) FROM tlsrpt.failure_details f LEFT JOIN tlsrpt.policies p ON "
+              "p.id = f.policy_ref AND p.report_ref = f.report_ref WHERE p.id IS NULL") == 0);
+  CHECK(count(db.url(),
+              "SELECT count(*) FROM tlsrpt.reports r WHERE policy_count <> (SELECT "
+              "count(*) FROM tlsrpt.policies p WHERE p.report_ref = r.id) OR failed_sessions "
+              "<> (SELECT coalesce(sum(failed_sessions), 0) FROM tlsrpt.failure_details f "
+              "WHERE f.report_ref = r.id)") == 0);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.conflicts") == 1);
+}
+
 TEST_CASE("an address that is not valid is kept as text") {
   scratch_database db;
   migrated(db.url());

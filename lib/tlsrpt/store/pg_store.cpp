@@ -232,6 +232,28 @@ class array_builder {
   std::string out_ = "{";
 };
 
+// PostgreSQL's jsonb cannot hold U+0000 (SQLSTATE 22P05, "unsupported Unicode escape
+// sequence"), which a JSON text may spell \u0000 inside a string; the whole report would be
+// refused. In raw_json that escape becomes \ufffd (raw_sha256 still covers the bytes as
+// received). Escapes are read in pairs, so an escaped backslash before "u0000" is left alone.
+std::string_view jsonb_safe(const std::string& raw, std::string& buffer) {
+  if (raw.find("\\u0000") == std::string::npos) return raw;
+  buffer.clear();
+  buffer.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size();) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      buffer.push_back(raw[i++]);
+    } else if (raw.compare(i, 6, "\\u0000") == 0) {
+      buffer += "\\ufffd";
+      i += 6;
+    } else {
+      buffer.append(raw, i, 2);
+      i += 2;
+    }
+  }
+  return buffer;
+}
+
 std::string text_array(const std::vector<std::string>& v) {
   array_builder b;
   for (const auto& s : v) b.add_clean(s);
@@ -699,6 +721,7 @@ std::vector<message_result> pg_store::impl::write_group(
     pqxx::transaction_base& tx, std::span<const message_input* const> group) {
   std::vector<message_result> results(group.size());
   std::vector<report_row> rows;
+  std::string json_buffer;          // for jsonb_safe()
   std::vector<std::size_t> unique;  // rows[] index of each identity's first occurrence
   std::unordered_map<std::string, std::size_t> by_identity;
 
@@ -773,7 +796,7 @@ std::vector<message_result> pg_store::impl::write_group(
       }
       succ.add(s);
       fail.add(f);
-      raw.add_clean(row.input->raw_json);
+      raw.add_clean(jsonb_safe(row.input->raw_json, json_buffer));
       raw_sha.add(row.raw_sha256);
       content_sha.add(row.content_sha256);
       warnings.add(text_array(r.warnings));
@@ -895,7 +918,7 @@ std::vector<message_result> pg_store::impl::write_group(
       ++n;
       c_ref.add(row.id);
       c_msg.add_clean(group[row.message]->facts.key.sha256);
-      c_raw.add_clean(row.input->raw_json);
+      c_raw.add_clean(jsonb_safe(row.input->raw_json, json_buffer));
       c_rsha.add(row.raw_sha256);
       c_csha.add(row.content_sha256);
     }
