@@ -199,7 +199,9 @@ TEST_CASE("the daemon keeps polling a healthy mailbox, backs off a failing one, 
   const auto stop_took = std::chrono::steady_clock::now() - stop_at;
 
   CHECK(rc == 0);
-  CHECK(stop_took < 500ms);
+  // Stop is checked every 5 ms, also during a backoff; a sleep that ignored it would take
+  // the whole interval. The bound is loose on purpose: machines here are shared and noisy.
+  CHECK(stop_took < 5s);
   std::lock_guard lock(mu);
   // 1.2 s at one pass per ~20 ms: many passes, whatever the other mailbox does.
   CHECK(healthy_passes >= 10);
@@ -225,7 +227,7 @@ TEST_CASE("the daemon stops mid-pass after the message in hand, acknowledging it
     if (uid == 4) stop = true;  // SIGTERM while message 4 is in hand
   };
   collector::daemon_options o;
-  o.interval = 10s;
+  o.interval = 1h;  // a pass that did not stop would sleep for an hour before returning
   o.stop_check = 5ms;
   const auto started = std::chrono::steady_clock::now();
   const int rc = collector::run_daemon(
@@ -233,10 +235,11 @@ TEST_CASE("the daemon stops mid-pass after the message in hand, acknowledging it
       [&](const collector::mailbox_job&) { return std::make_unique<mailbox_view>(mb); },
       [&] { return std::make_unique<store_view>(st); }, o, stop, test::fake_pipeline(), quiet());
   CHECK(rc == 0);
-  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  CHECK(std::chrono::steady_clock::now() - started < 60s);
   CHECK(st.reports.size() == 4);
   CHECK(log.with("add_flags") ==
-        std::vector<std::string>{"add_flags 1,2,3,4 $TLSRPTProcessed \\Seen"});
+        std::vector<std::string>{"add_flags 1,2,3,4,5,6,7,8,9,10 \\Seen",
+                                 "add_flags 1,2,3,4 $TLSRPTProcessed \\Seen"});
   CHECK(mb.at(5).flags.empty());
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include <sstream>
 
@@ -28,6 +29,9 @@ struct fixture {
   fixture() {
     opts.name = "test";
     opts.folder = "INBOX";
+    // Most cases look at the acknowledgement commands alone; the batch \Seen store has its
+    // own cases below.
+    opts.mark_read_before_fetch = false;
     logger = std::make_shared<spdlog::logger>(
         "collector-test", std::make_shared<spdlog::sinks::ostream_sink_st>(log_text));
     logger->set_level(spdlog::level::debug);
@@ -417,4 +421,43 @@ TEST_CASE("a message the server refuses to hand over counts attempts, then is qu
   REQUIRE(f.st.row(refused) != nullptr);
   CHECK(f.st.row(refused)->result == store::outcome::rejected);
   CHECK(f.mb.at(refused).flags.count(failed) == 1);
+}
+
+TEST_CASE("unread mail is marked read in one command before the batch is fetched") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.mb.add("REPORT r1");
+  f.mb.add("NOTREPORT");
+  f.mb.add("REPORT r2", {"\\Seen"});
+  f.mb.add("BROKEN");
+  f.poll();
+  const auto adds = f.log.with("add_flags");
+  REQUIRE(adds.size() == 3);
+  CHECK(adds[0] == "add_flags 1,2,4 \\Seen");
+  CHECK(adds[1] == "add_flags 1,3 $TLSRPTProcessed \\Seen");
+  CHECK(adds[2] == "add_flags 4 $TLSRPTFailed");
+  // The batch store comes before the first fetch.
+  const auto& ev = f.log.events;
+  const auto first_store = std::find(ev.begin(), ev.end(), "add_flags 1,2,4 \\Seen");
+  const auto first_fetch = std::find(ev.begin(), ev.end(), "fetch 1");
+  CHECK(first_store < first_fetch);
+  // Ordinary mail that was unread is unread again.
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2 \\Seen"});
+}
+
+TEST_CASE("a stop before the batch is fetched puts back the unread state it had marked") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.mb.add("REPORT r1");
+  f.mb.add("REPORT r2");
+  f.mb.add("REPORT r3");
+  f.mb.on_fetch = [&](std::uint32_t uid) {
+    if (uid == 1) f.stop = true;
+  };
+  const auto s = f.poll();
+  CHECK(s.stopped);
+  CHECK(f.log.with("fetch 2").empty());
+  CHECK(f.log.with("add_flags") ==
+        std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 1 $TLSRPTProcessed \\Seen"});
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2,3 \\Seen"});
 }

@@ -79,14 +79,12 @@ TEST_CASE("STARTTLS on the plain port verifies the certificate too") {
 }
 
 TEST_CASE("a wrong password is a clear login error, not a hang") {
-  const auto start = std::chrono::steady_clock::now();
   const auto r =
       imap_list("imap://" + host() + ":" + tlsrpt::test::require_env("TLSRPT_TEST_IMAP_PORT") + "/",
                 "t1", "wrong-password", false);
   CHECK(r.code == CURLE_LOGIN_DENIED);
   CHECK_MESSAGE(r.error.find("denied") != std::string::npos, r.error);  // "Login denied"
-  // Dovecot delays failed logins by a few seconds; the timeout above bounds it.
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
+  // A hang would end in CURLE_OPERATION_TIMEDOUT (the 10 s timeout above), not LOGIN_DENIED.
 }
 
 TEST_CASE("the harness's PostgreSQL accepts the test role over TCP") {

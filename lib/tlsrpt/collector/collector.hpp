@@ -95,6 +95,10 @@ struct mailbox_options {
   std::size_t batch_size = 200;  // messages fetched, written and acknowledged together
   std::uint64_t max_message_bytes = 25u * 1024u * 1024u;  // larger ones are never downloaded
   int max_attempts = 5;  // a message whose processing throws is quarantined after this many
+  // One UID STORE +FLAGS (\Seen) per batch before fetching, so the server does not write the
+  // flag once per fetch (issue 6 measured 1 ms per fetch on Dovecot). Unread state is restored
+  // for mail not acknowledged as done either way; off only changes the commands sent.
+  bool mark_read_before_fetch = true;
   processing_limits limits;
 };
 

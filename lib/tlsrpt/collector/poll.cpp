@@ -200,13 +200,34 @@ class pass {
     }
 
     ack_sets acks;
+    // Dovecot writes the \Seen flag that a BODY[] fetch sets, once per message (about 1 ms
+    // each); one UID STORE for the whole batch first makes every fetch a plain read, which
+    // more than halves the cost of a pass. Whatever is not acknowledged as done gets its unread
+    // state back below, exactly as if the fetch itself had set \Seen.
+    std::vector<std::uint32_t> premarked;
+    for (const auto& ref : chunk) {
+      if (!opts_.mark_read_before_fetch) break;
+      if (!ref.seen && ref.size <= opts_.max_message_bytes && !done.contains(ref.uid)) {
+        premarked.push_back(ref.uid);
+      }
+    }
+    std::sort(premarked.begin(), premarked.end());
+    if (!premarked.empty()) mb_.add_flags(premarked, {seen_flag});
+
     std::vector<store::message_input> inputs;
     std::vector<imap::message_ref> input_refs;
-    for (const auto& ref : chunk) {
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const imap::message_ref& ref = chunk[i];
       // The stop flag is honoured between messages: the batch in hand is still written and
       // acknowledged below, so a SIGTERM never wastes or half-does work.
       if (stop_.load()) {
         stats_.stopped = true;
+        // Marked read above but not fetched: put the unread state back.
+        for (std::size_t j = i; j < chunk.size(); ++j) {
+          if (std::binary_search(premarked.begin(), premarked.end(), chunk[j].uid)) {
+            acks.restore_unseen.push_back(chunk[j].uid);
+          }
+        }
         break;
       }
       if (const auto it = done.find(ref.uid); it != done.end()) {
