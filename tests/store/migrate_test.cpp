@@ -52,10 +52,10 @@ TEST_CASE("migrations apply from an empty database and create the documented sch
   CHECK(query1(db.url(),
                "SELECT attcompression FROM pg_attribute WHERE attrelid = "
                "'tlsrpt.reports'::regclass AND attname = 'raw_json'") == "l");
-  // The failure details leave with their report although they carry no foreign key.
+  // Policies and failure details leave with their report although no foreign key says so.
   CHECK(query1(db.url(),
                "SELECT count(*) FROM pg_trigger WHERE tgname = "
-               "'reports_delete_failure_details'") == "1");
+               "'reports_delete_report_rows'") == "1");
   // The read-only role exists and may read but not write.
   CHECK(query1(db.url(),
                "SELECT has_table_privilege('tlsrpt_reader', 'tlsrpt.reports', "
