@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers.hpp"
 #include "support/support.hpp"
 #include "tlsrpt/mime/extract.hpp"
 #include "tlsrpt/report/report.hpp"
@@ -15,6 +16,7 @@
 namespace {
 
 namespace mime = tlsrpt::mime;
+namespace h = tlsrpt::test::mime;
 using std::nullopt;
 using opt = std::optional<std::string>;
 
@@ -205,7 +207,7 @@ const std::vector<expected> own_samples = {
 void check(const expected& e, const std::filesystem::path& path) {
   CAPTURE(path.string());
   const std::string bytes = tlsrpt::test::read_file(path);
-  const mime::extraction x = mime::extract(bytes);
+  const mime::extraction x = h::extract(bytes);
   CHECK(x.env.message_id == e.message_id);
   CHECK(x.env.from == e.from);
   CHECK(x.env.date == e.date);
@@ -273,7 +275,7 @@ TEST_CASE("every sample mail of the project extracts as a report, except the new
 }
 
 TEST_CASE("empty.eml is not a report and says why") {
-  const auto x = mime::extract(
+  const auto x = h::extract(
       tlsrpt::test::read_file(tlsrpt::test::corpus_dir() / "kravietz__tlsrpt-rs/empty.eml"));
   CHECK(x.kind == mime::outcome::not_a_report);
   CHECK(x.reason == "no TLS report part in a text/plain message");
@@ -287,8 +289,8 @@ TEST_CASE("a CRLF message and its LF copy give the same report") {
   for (char c : crlf) {
     if (c != '\r') lf += c;
   }
-  const auto a = mime::extract(crlf);
-  const auto b = mime::extract(lf);
+  const auto a = h::extract(crlf);
+  const auto b = h::extract(lf);
   REQUIRE(a.kind == mime::outcome::reports_found);
   REQUIRE(b.kind == mime::outcome::reports_found);
   CHECK(a.reports[0].json == b.reports[0].json);
@@ -296,12 +298,12 @@ TEST_CASE("a CRLF message and its LF copy give the same report") {
 }
 
 TEST_CASE("the subject is decoded and header values are unfolded") {
-  const auto x = mime::extract(tlsrpt::test::read_file(tlsrpt::test::data_dir() /
-                                                       "mail/hosting-example.org-2026-11-08.eml"));
+  const auto x = h::extract(tlsrpt::test::read_file(tlsrpt::test::data_dir() /
+                                                    "mail/hosting-example.org-2026-11-08.eml"));
   CHECK(x.env.subject ==
         "Report Domain: example.org Submitter: hosting.example Report-ID: "
         "<hosting.example-20261108-example.org-0001>");
-  const auto y = mime::extract(
+  const auto y = h::extract(
       tlsrpt::test::read_file(tlsrpt::test::data_dir() / "mail/inbox-example.com-2026-11-02.eml"));
   REQUIRE(y.env.authentication_results.has_value());
   CHECK(y.env.authentication_results->starts_with("mx1.example.com;"));
@@ -313,8 +315,8 @@ TEST_CASE("the subject is decoded and header values are unfolded") {
 
 TEST_CASE("the report of a mail whose subject disagrees with its JSON is taken from the JSON") {
   // RFC 8460 §5.6: the JSON is authoritative; the Subject says 2026.05.12, the JSON 2026-02-08.
-  const auto x = mime::extract(tlsrpt::test::read_file(tlsrpt::test::corpus_dir() /
-                                                       "isseis__tlsrpt-digest/tlsrpt_failure.eml"));
+  const auto x = h::extract(tlsrpt::test::read_file(tlsrpt::test::corpus_dir() /
+                                                    "isseis__tlsrpt-digest/tlsrpt_failure.eml"));
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.env.subject->find("2026.05.12") != std::string::npos);
   CHECK(tlsrpt::report::parse(x.reports[0].json).report_id == "2026-02-08T00:00:00Z_example.com");

@@ -16,3 +16,19 @@ std::string report_mail(std::string_view content_type, std::string_view filename
 std::string sample_json(std::string_view report_id);
 
 }  // namespace tlsrpt::test::mime
+
+namespace tlsrpt::mime {
+struct extraction;
+struct limits;
+}  // namespace tlsrpt::mime
+
+namespace tlsrpt::test::mime {
+
+// tlsrpt::mime::extract(), after checking that GMime's walker alone gives exactly the same
+// extraction (the fast walker must never change a result, only its cost).
+tlsrpt::mime::extraction extract(std::string_view message);
+tlsrpt::mime::extraction extract(std::string_view message, const tlsrpt::mime::limits& lim);
+// Whether the fast walker handled `message` by itself (no GMime fallback).
+bool fast_path_taken(std::string_view message);
+
+}  // namespace tlsrpt::test::mime

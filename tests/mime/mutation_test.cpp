@@ -21,7 +21,7 @@ std::string google1() {
 
 // The JSON of google1.eml, to rebuild messages around it.
 std::string google1_json() {
-  const auto x = mime::extract(google1());
+  const auto x = h::extract(google1());
   REQUIRE(x.kind == mime::outcome::reports_found);
   return x.reports.at(0).json;
 }
@@ -39,7 +39,7 @@ TEST_CASE("truncated base64 is a broken report naming zlib's cause") {
   const auto body = m.find("\n\n", start) + 2;
   const auto end = m.find("\n--", body);
   m.erase(body + (end - body) / 2, end - body - (end - body) / 2);
-  const auto x = mime::extract(m);
+  const auto x = h::extract(m);
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reports.empty());
   CHECK(x.reason ==
@@ -50,14 +50,14 @@ TEST_CASE("truncated base64 is a broken report naming zlib's cause") {
 TEST_CASE("a flipped gzip CRC is a broken report") {
   std::string gz = h::gzip(google1_json());
   gz[gz.size() - 8] = static_cast<char>(gz[gz.size() - 8] ^ 0x01);
-  const auto x = mime::extract(gz_mail(gz));
+  const auto x = h::extract(gz_mail(gz));
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason == "cannot inflate report part \"r.json.gz\": incorrect data check (zlib -3)");
 }
 
 TEST_CASE("a truncated gzip is a broken report") {
   const std::string gz = h::gzip(google1_json());
-  const auto x = mime::extract(gz_mail(gz.substr(0, gz.size() / 2)));
+  const auto x = h::extract(gz_mail(gz.substr(0, gz.size() / 2)));
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.find("unexpected end of compressed data (zlib -5)") != std::string::npos);
 }
@@ -69,7 +69,7 @@ TEST_CASE("a gzip bomb is rejected at the decompressed size limit") {
   for (int i = 0; i < 64; ++i) bomb += member;
   CHECK(bomb.size() < (2u << 20));
   const auto t0 = std::chrono::steady_clock::now();
-  const auto x = mime::extract(gz_mail(bomb));
+  const auto x = h::extract(gz_mail(bomb));
   const auto took = std::chrono::steady_clock::now() - t0;
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason ==
@@ -81,8 +81,8 @@ TEST_CASE("a gzip bomb is rejected at the decompressed size limit") {
 
 TEST_CASE("a part declared gzip that holds plain JSON is read as JSON") {
   const std::string json = google1_json();
-  const auto x = mime::extract(h::report_mail("application/tlsrpt+gzip", "r.json.gz", "base64",
-                                              h::base64("\xEF\xBB\xBF\n " + json)));
+  const auto x = h::extract(h::report_mail("application/tlsrpt+gzip", "r.json.gz", "base64",
+                                           h::base64("\xEF\xBB\xBF\n " + json)));
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.reports[0].compression == "none");
   CHECK(x.reports[0].content_type == "application/tlsrpt+gzip");
@@ -94,7 +94,7 @@ TEST_CASE("a part declared JSON or octet-stream that holds gzip is inflated") {
   for (const char* type : {"application/tlsrpt+json", "application/octet-stream",
                            "application/x-gzip", "text/plain"}) {
     CAPTURE(std::string(type));
-    const auto x = mime::extract(gz_mail(gz, type));
+    const auto x = h::extract(gz_mail(gz, type));
     REQUIRE_MESSAGE(x.kind == mime::outcome::reports_found, x.reason);
     CHECK(x.reports[0].compression == "gzip");
     CHECK(x.reports[0].json == google1_json());
@@ -106,7 +106,7 @@ TEST_CASE("a multipart whose final boundary is missing still yields its report")
   const auto last = m.rfind("--\n");
   REQUIRE(last != std::string::npos);
   m.erase(last, 2);  // "--boundary--\n" becomes "--boundary\n"
-  const auto x = mime::extract(m);
+  const auto x = h::extract(m);
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.reports.size() == 1);
 }
@@ -118,7 +118,7 @@ TEST_CASE("a report forwarded as message/rfc822 is found with the outer envelope
       "Content-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: text/plain\n\nsee "
       "attached\n--outer\nContent-Type: message/rfc822\n\n" +
       google1() + "\n--outer--\n";
-  const auto x = mime::extract(m);
+  const auto x = h::extract(m);
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.env.message_id == "fwd@example.com");
   CHECK(x.env.from == "admin@example.com");
@@ -132,9 +132,9 @@ TEST_CASE("forwarding deeper than the nesting limit is not followed") {
     m = "From: a@example.com\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n" + m;
   }
   mime::limits lim;
-  CHECK(mime::extract(m, lim).kind == mime::outcome::reports_found);
+  CHECK(h::extract(m, lim).kind == mime::outcome::reports_found);
   lim.max_nesting = 2;
-  const auto x = mime::extract(m, lim);
+  const auto x = h::extract(m, lim);
   CHECK(x.kind == mime::outcome::not_a_report);
   CHECK(x.reason.find("nested deeper than 2 levels") != std::string::npos);
 }
@@ -152,7 +152,7 @@ TEST_CASE("two report parts in one message are both extracted") {
       "--x\nContent-Type: application/tlsrpt+json\nContent-Disposition: attachment; "
       "filename*=UTF-8''b%20report.json\n\n" +
       b + "\n--x--\n";
-  const auto x = mime::extract(m);
+  const auto x = h::extract(m);
   REQUIRE(x.kind == mime::outcome::reports_found);
   REQUIRE(x.reports.size() == 2);
   CHECK(tlsrpt::report::parse(x.reports[0].json).report_id == "first");
@@ -166,7 +166,7 @@ TEST_CASE("base64 with odd line lengths and stray whitespace decodes") {
   const std::string b64 = h::base64(h::gzip(google1_json()), 13);
   std::string sloppy;
   for (char c : b64) sloppy += c == '\n' ? std::string(" \t\n ") : std::string(1, c);
-  const auto x = mime::extract(h::report_mail("application/tlsrpt+gzip", "", "BASE64", sloppy));
+  const auto x = h::extract(h::report_mail("application/tlsrpt+gzip", "", "BASE64", sloppy));
   REQUIRE_MESSAGE(x.kind == mime::outcome::reports_found, x.reason);
   CHECK(x.reports[0].json == google1_json());
   CHECK(x.reports[0].filename == std::nullopt);
@@ -177,13 +177,13 @@ TEST_CASE("a message whose whole body is the report is found") {
       "From: r@reporter.example\nTLS-Report-Domain: example.com\nMIME-Version: 1.0\n"
       "Content-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\n" +
       h::base64(h::gzip(h::sample_json("whole")));
-  const auto x = mime::extract(m);
+  const auto x = h::extract(m);
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(tlsrpt::report::parse(x.reports[0].json).report_id == "whole");
 }
 
 TEST_CASE("a message with only headers is not a report") {
-  const auto x = mime::extract("From: a@example.com\r\nSubject: nothing\r\n");
+  const auto x = h::extract("From: a@example.com\r\nSubject: nothing\r\n");
   CHECK(x.kind == mime::outcome::not_a_report);
   CHECK(x.env.subject == "nothing");
 }
@@ -193,17 +193,17 @@ TEST_CASE("binary garbage is not a report and does not crash") {
   for (int round = 0; round < 50; ++round) {
     std::string junk(static_cast<std::size_t>(rng() % 5000), '\0');
     for (char& c : junk) c = static_cast<char>(rng());
-    const auto x = mime::extract(junk);
+    const auto x = h::extract(junk);
     CHECK(x.kind != mime::outcome::reports_found);
   }
-  CHECK(mime::extract("").kind == mime::outcome::not_a_report);
+  CHECK(h::extract("").kind == mime::outcome::not_a_report);
   CHECK(mime::extract_any("\x01\x02garbage").kind == mime::outcome::not_a_report);
 }
 
 TEST_CASE("a message over the size limit is a broken report") {
   mime::limits lim;
   lim.max_message_bytes = 1000;
-  const auto x = mime::extract(google1(), lim);
+  const auto x = h::extract(google1(), lim);
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.find("exceed the limit of 1000 bytes") != std::string::npos);
 }
@@ -211,22 +211,22 @@ TEST_CASE("a message over the size limit is a broken report") {
 TEST_CASE("a report over the decompressed size limit is a broken report") {
   mime::limits lim;
   lim.max_report_bytes = 100;
-  CHECK(mime::extract(google1(), lim).kind == mime::outcome::broken_report);
-  const auto x = mime::extract(
+  CHECK(h::extract(google1(), lim).kind == mime::outcome::broken_report);
+  const auto x = h::extract(
       h::report_mail("application/tlsrpt+json", "r.json", "", h::sample_json("big")), lim);
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.find("exceed the limit of 100 bytes") != std::string::npos);
 }
 
 TEST_CASE("a zip report is a broken report saying zip is not supported") {
-  const auto x = mime::extract(h::report_mail("application/zip", "r.zip", "base64",
-                                              h::base64(std::string("PK\x03\x04rest", 8))));
+  const auto x = h::extract(h::report_mail("application/zip", "r.zip", "base64",
+                                           h::base64(std::string("PK\x03\x04rest", 8))));
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason == "cannot decode report part \"r.zip\": zip archives are not supported");
 }
 
 TEST_CASE("a TLS multipart/report without a report part is a broken report") {
-  const auto x = mime::extract(h::report_mail("text/plain", "", "", "just text"));
+  const auto x = h::extract(h::report_mail("text/plain", "", "", "just text"));
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.starts_with("cannot find the report part"));
 }
@@ -235,9 +235,9 @@ TEST_CASE("a JSON attachment in ordinary mail is not a report unless it looks li
   const std::string base =
       "From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m\n\n"
       "--m\nContent-Type: text/plain\n\nhi\n--m\nContent-Type: application/json\n\n";
-  const auto x = mime::extract(base + "{\"name\":\"package\"}\n--m--\n");
+  const auto x = h::extract(base + "{\"name\":\"package\"}\n--m--\n");
   CHECK(x.kind == mime::outcome::not_a_report);
-  const auto y = mime::extract(base + h::sample_json("loose") + "\n--m--\n");
+  const auto y = h::extract(base + h::sample_json("loose") + "\n--m--\n");
   REQUIRE(y.kind == mime::outcome::reports_found);
   CHECK(y.reports[0].content_type == "application/json");
 }

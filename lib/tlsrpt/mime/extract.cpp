@@ -55,14 +55,6 @@ std::string_view trim(std::string_view s) noexcept {
   return s.substr(b, e - b + 1);
 }
 
-bool ends_with_nocase(std::string_view s, std::string_view suffix) noexcept {
-  if (s.size() < suffix.size()) return false;
-  s = s.substr(s.size() - suffix.size());
-  return std::equal(s.begin(), s.end(), suffix.begin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
-}
-
 // ---- the top-level header block ------------------------------------------------------------
 //
 // Why not g_mime_parser_construct_message(): GMime turns every header into a GObject with a
@@ -222,33 +214,7 @@ void read_report_headers(GMimeObject* obj, envelope& env) {
   }
 }
 
-// ---- report parts -----------------------------------------------------------------------------
-
-// How far a part's declared type commits it to being a report.
-enum class claim {
-  none,      // not a candidate
-  sniffed,   // only its bytes might say so (a report part with an unexpected type)
-  generic,   // application/json, application/gzip, ... outside any TLS report context
-  declared,  // a tlsrpt type, or a candidate type inside a TLS report: failures are broken
-};
-
-bool is_tlsrpt_type(std::string_view t) noexcept {
-  return t == "application/tlsrpt+gzip" || t == "application/tlsrpt+json" ||
-         t == "application/tlsrpt";
-}
-
-bool has_report_name(std::string_view name) noexcept {
-  return ends_with_nocase(name, ".json") || ends_with_nocase(name, ".gz") ||
-         ends_with_nocase(name, ".zip");
-}
-
-bool is_candidate_type(std::string_view t, std::string_view name) noexcept {
-  if (is_tlsrpt_type(t) || t == "application/gzip" || t == "application/x-gzip" ||
-      t == "application/json" || t == "application/zip" || t == "application/x-zip-compressed") {
-    return true;
-  }
-  return t == "application/octet-stream" && has_report_name(name);
-}
+// ---- GMime's walker (the fallback for what the fast walker does not understand) ---------------
 
 std::string read_all(GMimeStream* s) {
   std::string raw;
@@ -265,26 +231,17 @@ std::string read_all(GMimeStream* s) {
   return raw;
 }
 
-// The part's content with its transfer encoding undone. GMime's decoders skip what is not
-// base64, so odd line lengths and stray whitespace (Google) decode as intended.
-std::string decoded_content(GMimePart* part) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (content == nullptr) return {};
-  GMimeStream* s = g_mime_data_wrapper_get_stream(content);
-  if (s == nullptr) return {};
-  const GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
-  if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
-      enc != GMIME_CONTENT_ENCODING_UUENCODE) {
-    return read_all(s);
+detail::transfer transfer_of(GMimeContentEncoding enc) noexcept {
+  switch (enc) {
+    case GMIME_CONTENT_ENCODING_BASE64:
+      return detail::transfer::base64;
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+      return detail::transfer::quoted_printable;
+    case GMIME_CONTENT_ENCODING_UUENCODE:
+      return detail::transfer::uuencode;
+    default:
+      return detail::transfer::none;
   }
-  const std::string raw = read_all(s);
-  GMimeEncoding state;
-  g_mime_encoding_init_decode(&state, enc);
-  std::string out;
-  out.resize(g_mime_encoding_outlen(&state, raw.size()) + 16);
-  const std::size_t n = g_mime_encoding_flush(&state, raw.data(), raw.size(), out.data());
-  out.resize(n);
-  return out;
 }
 
 std::string transfer_encoding_name(GMimePart* part) {
@@ -294,21 +251,17 @@ std::string transfer_encoding_name(GMimePart* part) {
   return name != nullptr ? lower(name) : "";
 }
 
-struct walker {
+struct gmime_walker {
   const limits& lim;
   envelope& env;
-  std::vector<found_report> reports;
-  std::optional<std::string> broken;  // the first undecodable declared report part
-  std::vector<std::string> ignored;   // why candidate-looking parts were not reports
-  bool tlsrpt_report_seen = false;    // a multipart/report; report-type=tlsrpt was met
-  int leaf_index = 0;
+  detail::report_collector& out;
 
   void walk(GMimeObject* obj, std::size_t nesting, std::size_t depth, bool in_report,
             bool first_in_report, bool whole_body) {
-    if (obj == nullptr || broken) return;
-    // GMime builds the tree recursively already; this only bounds our own recursion.
-    if (depth > 64) {
-      ignored.emplace_back("MIME structure nested too deeply");
+    if (obj == nullptr || out.stopped()) return;
+    // nesting_exceeds() bounded GMime's recursion already; this bounds our own.
+    if (depth > detail::max_mime_depth) {
+      out.ignore("MIME structure nested too deeply");
       return;
     }
     if (auto* mp = as<GMimeMultipart>(obj, g_mime_multipart_get_type())) {
@@ -319,7 +272,7 @@ struct walker {
       // unquotes parameters and finds them in any order).
       const bool report = ct != nullptr && g_mime_content_type_is_type(ct, "multipart", "report") &&
                           rt != nullptr && lower(trim(rt)) == "tlsrpt";
-      tlsrpt_report_seen = tlsrpt_report_seen || report;
+      out.multipart_seen(report);
       const int n = g_mime_multipart_get_count(mp);
       for (int i = 0; i < n; ++i) {
         walk(g_mime_multipart_get_part(mp, i), nesting, depth + 1, report || in_report,
@@ -331,8 +284,8 @@ struct walker {
       GMimeMessage* inner = g_mime_message_part_get_message(mp);
       if (inner == nullptr) return;
       if (nesting >= lim.max_nesting) {
-        ignored.emplace_back("forwarded messages nested deeper than " +
-                             std::to_string(lim.max_nesting) + " levels");
+        out.ignore("forwarded messages nested deeper than " + std::to_string(lim.max_nesting) +
+                   " levels");
         return;
       }
       // A forwarded report (message/rfc822): its own TLS-Report-* headers fill the gaps.
@@ -348,78 +301,25 @@ struct walker {
   }
 
   void leaf(GMimePart* part, bool in_report, bool first_in_report, bool whole_body) {
-    ++leaf_index;
     auto* obj = reinterpret_cast<GMimeObject*>(part);
     GMimeContentType* ct = g_mime_object_get_content_type(obj);
     const gchars mime_type(ct != nullptr ? g_mime_content_type_get_mime_type(ct) : nullptr);
-    const std::string type = mime_type ? lower(mime_type.get()) : "text/plain";
-    const char* fn = g_mime_part_get_filename(part);
-    std::optional<std::string> filename = non_empty(fn);
-
-    claim c = claim::none;
-    if (is_candidate_type(type, filename.value_or(""))) {
-      c = is_tlsrpt_type(type) || in_report || whole_body ? claim::declared : claim::generic;
-    } else if ((in_report && !first_in_report) || whole_body) {
-      // Any later part of a TLS report may be it, whatever its type (the first one is the
-      // human-readable text, sometimes rewritten by gateways: never read it).
-      c = claim::sniffed;
+    detail::leaf_part p;
+    p.type = mime_type ? lower(mime_type.get()) : "text/plain";
+    p.filename = non_empty(g_mime_part_get_filename(part));
+    p.transfer_encoding = transfer_encoding_name(part);
+    // The raw content is read only when the collector wants it: copied out of GMime's stream.
+    std::string raw;
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    GMimeStream* s = content != nullptr ? g_mime_data_wrapper_get_stream(content) : nullptr;
+    if (s == nullptr) {
+      p.empty = true;
+    } else {
+      raw = read_all(s);
+      p.content = raw;
+      p.decode = transfer_of(g_mime_data_wrapper_get_encoding(content));
     }
-    if (c == claim::none) return;
-
-    const std::string object =
-        filename ? "report part \"" + *filename + "\""
-                 : "report part " + std::to_string(leaf_index) + " (" + type + ")";
-    auto reject = [&](std::string cause) {
-      if (c == claim::declared) {
-        broken = std::move(cause);
-      } else {
-        ignored.push_back(std::move(cause));
-      }
-    };
-
-    std::string bytes = decoded_content(part);
-    found_report r;
-    r.content_type = type;
-    r.filename = std::move(filename);
-    r.transfer_encoding = transfer_encoding_name(part);
-    switch (detail::sniff(bytes)) {
-      case detail::sniffed::gzip:
-        try {
-          r.json = detail::inflate_gzip(bytes, lim.max_report_bytes, object);
-        } catch (const error& e) {
-          reject(std::string(e.what()).substr(6));  // without "mime: "
-          return;
-        }
-        r.compression = "gzip";
-        if (detail::sniff(r.json) != detail::sniffed::json) {
-          reject("cannot read " + object + ": the decompressed content is not JSON");
-          return;
-        }
-        break;
-      case detail::sniffed::json:
-        if (bytes.size() > lim.max_report_bytes) {
-          reject("cannot read " + object + ": " + std::to_string(bytes.size()) +
-                 " bytes exceed the limit of " + std::to_string(lim.max_report_bytes) + " bytes");
-          return;
-        }
-        r.json = std::move(bytes);
-        r.compression = "none";
-        break;
-      case detail::sniffed::zip:
-        // RFC 8460 §5.3 allows only gzip; no known sender zips TLS reports (DMARC senders do).
-        reject("cannot decode " + object + ": zip archives are not supported");
-        return;
-      case detail::sniffed::other:
-        reject("cannot decode " + object +
-               (bytes.empty() ? ": the part is empty" : ": the content is neither gzip nor JSON"));
-        return;
-    }
-    // A stray application/json attachment in ordinary mail is not a report.
-    if (c == claim::generic && r.json.find("\"policies\"") == std::string::npos) {
-      ignored.push_back(object + " is JSON without \"policies\"");
-      return;
-    }
-    reports.push_back(std::move(r));
+    out.leaf(p, in_report, first_in_report, whole_body);
   }
 };
 
@@ -431,9 +331,43 @@ std::string describe_top(GMimeObject* obj) {
 
 std::string human_size(std::size_t n) { return std::to_string(n) + " bytes"; }
 
+// GMime's parser over the MIME fields and the body: builds the whole tree of GObjects.
+void gmime_extract(std::string_view content_type, std::string_view transfer_encoding,
+                   std::string_view body, const limits& lim, extraction& x,
+                   detail::report_collector& c) {
+  // GMime parses the MIME structure from the two fields that shape it and the body.
+  std::string input;
+  input.reserve(content_type.size() + transfer_encoding.size() + body.size() + 48);
+  if (content_type.data() != nullptr) input.append("Content-Type:").append(content_type) += '\n';
+  if (transfer_encoding.data() != nullptr) {
+    input.append("Content-Transfer-Encoding:").append(transfer_encoding) += '\n';
+  }
+  input += '\n';
+  input.append(body);
+  // The GByteArray only borrows `input` (freed with free_segment = FALSE) and the stream does
+  // not own the array. With a seekable stream GMime's parser keeps part contents as substreams
+  // of it, not copies.
+  const borrowed_bytes array(
+      g_byte_array_new_take(reinterpret_cast<guint8*>(input.data()), input.size()));
+  const gobject_ptr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(array.get()));
+  g_mime_stream_mem_set_owner(reinterpret_cast<GMimeStreamMem*>(stream.get()), FALSE);
+  const gobject_ptr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  const gobject_ptr<GMimeObject> top(g_mime_parser_construct_part(parser.get(), nullptr));
+  if (!top) {
+    x.reason = "not a message: GMime cannot parse its MIME structure";
+    return;
+  }
+  gmime_walker w{lim, x.env, c};
+  w.walk(top.get(), 0, 0, false, false, c.whole_body());
+  c.finish(x, describe_top(top.get()));
+}
+
 }  // namespace
 
-extraction extract(std::string_view message, const limits& lim) {
+namespace detail {
+
+std::optional<extraction> extract_with(std::string_view message, const limits& lim,
+                                       walker_choice choice) {
   extraction x;
   if (message.size() > lim.max_message_bytes) {
     x.kind = outcome::broken_report;
@@ -450,7 +384,7 @@ extraction extract(std::string_view message, const limits& lim) {
     x.reason = "cannot read message: " + human_size(message.size()) + " is too large for GMime";
     return x;
   }
-  detail::ensure_initialised();
+  ensure_initialised();
 
   top_header h;
   const std::size_t body_at = split_header(message, h);
@@ -459,56 +393,35 @@ extraction extract(std::string_view message, const limits& lim) {
     return x;
   }
   x.env = read_envelope(h);
-
-  // GMime parses the MIME structure from the two fields that shape it and the body.
-  std::string mime_fields;
-  if (h.content_type.data() != nullptr) mime_fields.append("Content-Type:").append(h.content_type);
-  if (!mime_fields.empty()) mime_fields += '\n';
-  if (h.transfer_encoding.data() != nullptr) {
-    mime_fields.append("Content-Transfer-Encoding:").append(h.transfer_encoding) += '\n';
-  }
-  mime_fields += '\n';
-  // One buffer for GMime: the MIME fields, then the body. Copying the body (a few KiB) costs
-  // less than the two extra GObject streams a zero-copy concatenation needs.
-  std::string input;
-  input.reserve(mime_fields.size() + message.size() - body_at);
-  input.append(mime_fields).append(message.substr(body_at));
-  // The GByteArray only borrows `input` (freed with free_segment = FALSE) and the stream does
-  // not own the array. With a seekable stream GMime's parser keeps part contents as substreams
-  // of it, not copies.
-  const borrowed_bytes array(
-      g_byte_array_new_take(reinterpret_cast<guint8*>(input.data()), input.size()));
-  const gobject_ptr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(array.get()));
-  g_mime_stream_mem_set_owner(reinterpret_cast<GMimeStreamMem*>(stream.get()), FALSE);
-  const gobject_ptr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  const gobject_ptr<GMimeObject> top(g_mime_parser_construct_part(parser.get(), nullptr));
-  if (!top) {
-    x.reason = "not a message: GMime cannot parse its MIME structure";
-    return x;
-  }
-
-  walker w{lim, x.env, {}, {}, {}, false, 0};
+  const std::string_view body = message.substr(body_at);
   // A message whose whole body is the report carries the RFC 8460 §5.3 header.
   const bool whole_body = x.env.tls_report_domain.has_value();
-  w.walk(top.get(), 0, 0, false, false, whole_body);
 
-  if (w.broken) {
-    // One outcome per message: a half-readable message stays broken so nobody loses a report.
-    x.kind = outcome::broken_report;
-    x.reason = std::move(*w.broken);
-  } else if (!w.reports.empty()) {
-    x.kind = outcome::reports_found;
-    x.reports = std::move(w.reports);
-  } else if (w.tlsrpt_report_seen) {
-    x.kind = outcome::broken_report;
-    x.reason = "cannot find the report part of a multipart/report; report-type=tlsrpt";
-    if (!w.ignored.empty()) x.reason += ": " + w.ignored.front();
-  } else {
-    x.kind = outcome::not_a_report;
-    x.reason = "no TLS report part in a " + describe_top(top.get()) + " message";
-    if (!w.ignored.empty()) x.reason += " (" + w.ignored.front() + ")";
+  if (choice != walker_choice::gmime_only) {
+    report_collector c(lim, whole_body);
+    std::string top_type;
+    if (fast_walk(h.content_type, h.transfer_encoding, body, c, top_type)) {
+      c.finish(x, top_type);
+      return x;
+    }
+    if (choice == walker_choice::fast_only) return std::nullopt;
   }
+  // GMime's parser recurses once per multipart or message level: bound that before it runs.
+  if (nesting_exceeds(message, max_mime_depth)) {
+    x.kind = outcome::broken_report;
+    x.reason = "cannot parse message: MIME parts nested deeper than " +
+               std::to_string(max_mime_depth) + " levels";
+    return x;
+  }
+  report_collector c(lim, whole_body);
+  gmime_extract(h.content_type, h.transfer_encoding, body, lim, x, c);
   return x;
+}
+
+}  // namespace detail
+
+extraction extract(std::string_view message, const limits& lim) {
+  return *detail::extract_with(message, lim, detail::walker_choice::fast_or_gmime);
 }
 
 extraction extract_any(std::string_view bytes, const limits& lim) {
