@@ -1,6 +1,8 @@
 // The PostgreSQL report store. Every statement is prepared and parametrised: nothing from a
-// report is ever spliced into SQL. Arrays travel as PostgreSQL array literals and are
-// unnested server-side, so a whole batch costs a handful of round trips.
+// report is ever spliced into SQL. Reports and ledger rows travel as PostgreSQL array literals
+// unnested server-side; policies and failure details, most of the rows, go in with COPY (their
+// data in COPY's text format, never in SQL). A whole batch costs a handful of round trips
+// (docs/schema.md, "Write path and throughput").
 #include "tlsrpt/store/pg_store.hpp"
 
 #include <arpa/inet.h>
