@@ -4,6 +4,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <map>
 
 #include <sstream>
 
@@ -245,7 +246,26 @@ TEST_CASE("a network failure while fetching aborts the pass and acknowledges not
   CHECK_THROWS_AS(f.poll(), imap::error);
   CHECK(f.log.with("write").empty());
   CHECK(f.log.with("add_flags").empty());
-  CHECK(f.st.attempts.empty());  // a dead network is not the message's fault
+  // Counted, so a message that breaks the connection every time cannot stall the mailbox.
+  CHECK(f.st.attempts == std::map<std::uint32_t, int>{{2, 1}});
+}
+
+TEST_CASE("a message whose fetch keeps breaking the connection is quarantined, not a stall") {
+  fixture f;
+  f.opts.max_attempts = 2;
+  const auto poison = f.mb.add("REPORT r1");
+  const auto after = f.mb.add("REPORT r2");
+  f.mb.transient_fetch_failure = poison;
+  CHECK_THROWS_AS(f.poll(), imap::error);  // first time: the pass ends, mail untouched
+  CHECK(f.mb.at(after).flags.count(processed) == 0);
+
+  const auto s = f.poll();  // second time: quarantined, and the pass goes on past it
+  CHECK(s.quarantined == 1);
+  REQUIRE(f.st.row(poison) != nullptr);
+  CHECK(f.st.row(poison)->result == store::outcome::rejected);
+  CHECK(f.st.row(poison)->error.starts_with("quarantined after 2 failed attempts: "));
+  CHECK(f.mb.at(poison).flags.count(failed) == 1);
+  CHECK(f.mb.at(after).flags.count(processed) == 1);
 }
 
 TEST_CASE("a login or select failure propagates with nothing done") {

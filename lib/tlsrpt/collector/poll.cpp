@@ -316,11 +316,28 @@ class pass {
       }
     } catch (const imap::error& e) {
       // The server refused this one message (NO: expunged by another client meanwhile, ...)
-      // while the connection is fine; a dead connection ends the pass.
-      if (e.transient()) throw;
+      // while the connection is fine; a dead connection ends the pass. The attempt is still
+      // counted: a message whose fetch keeps breaking the connection would otherwise stop
+      // every pass at the same UID, and after max_attempts it is quarantined instead.
+      if (e.transient()) {
+        const int attempts = store_.record_attempt(key, e.what());
+        if (attempts < opts_.max_attempts) throw;
+        return quarantine(ref, key, attempts, e.what());
+      }
       failure = e.what();
     }
     return attempt_failed(ref, key, failure, fetched, acks);
+  }
+
+  store::message_input quarantine(const imap::message_ref& ref, const store::message_key& key,
+                                  int attempts, const std::string& failure) {
+    ++stats_.quarantined;
+    store::message_input in;
+    in.facts.key = key;
+    in.facts.size = ref.size;
+    in.kind = store::outcome::rejected;
+    in.error = fmt::format("quarantined after {} failed attempts: {}", attempts, failure);
+    return in;
   }
 
   std::optional<store::message_input> attempt_failed(const imap::message_ref& ref,
@@ -328,15 +345,7 @@ class pass {
                                                      const std::string& failure, bool fetched,
                                                      ack_sets& acks) {
     const int attempts = store_.record_attempt(key, failure);
-    if (attempts >= opts_.max_attempts) {
-      ++stats_.quarantined;
-      store::message_input in;
-      in.facts.key = key;
-      in.facts.size = ref.size;
-      in.kind = store::outcome::rejected;
-      in.error = fmt::format("quarantined after {} failed attempts: {}", attempts, failure);
-      return in;
-    }
+    if (attempts >= opts_.max_attempts) return quarantine(ref, key, attempts, failure);
     ++stats_.deferred;
     if (fetched && !ref.seen) acks.restore_unseen.push_back(ref.uid);
     log_->warn("mailbox {} uid={} outcome=deferred attempt={}/{} error={}", opts_.name, ref.uid,

@@ -484,8 +484,32 @@ std::string curl_mailbox::fetch(std::uint32_t uid) {
     ~reset_body() { m.body = nullptr; }
   } guard{m};
   // RFC 5092 URL form: libcurl sends UID FETCH n BODY[] and hands us the literal.
-  m.run(m.folder_url + "/;UID=" + std::to_string(uid), nullptr,
-        "UID FETCH " + std::to_string(uid) + " from " + m.folder);
+  const std::string url = m.folder_url + "/;UID=" + std::to_string(uid);
+  const std::string what = "UID FETCH " + std::to_string(uid) + " from " + m.folder;
+  try {
+    m.run(url, nullptr, what);
+  } catch (const error& e) {
+    // libcurl 7.88 (Debian 12) counts response lines against its 300 KiB header cap per
+    // connection rather than per command, so a message with a huge header block can fail
+    // once other messages were fetched on the same connection, while it fetches fine on a
+    // fresh one. Retry once on a new connection; a second failure is this message's own.
+    if (std::string_view(e.what()).find("Too large response headers") == std::string_view::npos) {
+      throw;
+    }
+    out.clear();
+    m.set(CURLOPT_FRESH_CONNECT, 1L);
+    struct reset_fresh {
+      impl& m;
+      ~reset_fresh() { curl_easy_setopt(m.h.get(), CURLOPT_FRESH_CONNECT, 0L); }
+    } fresh{m};
+    try {
+      m.run(url, nullptr, what);
+    } catch (const error& again) {
+      // Not the connection's fault: a non-transient error, so the collector counts an attempt
+      // for this message and quarantines it instead of stopping every pass at this UID.
+      throw error(again.what(), again.code(), false);
+    }
+  }
   return out;
 }
 
