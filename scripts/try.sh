@@ -29,9 +29,11 @@ echo "PostgreSQL on 127.0.0.1:$TLSRPT_TEST_PG_PORT, Dovecot on 127.0.0.1:$TLSRPT
 # The demo's own database, kept between runs (that is what makes the second run a no-op).
 demo_db=tlsrpt_demo
 export TLSRPT_DATABASE_URL="${TLSRPT_TEST_PG_ADMIN_URL%/*}/$demo_db"
+fresh_db=0
 if [[ -z $(psql -qAtX "$TLSRPT_TEST_PG_ADMIN_URL" -c "select 1 from pg_database where datname = '$demo_db'") ]]; then
   psql -qAtX "$TLSRPT_TEST_PG_ADMIN_URL" -c "create database $demo_db" >/dev/null
   echo "created database $demo_db"
+  fresh_db=1
 fi
 
 say "sample report mail -> the demo mailbox (INBOX of user demo)"
@@ -40,6 +42,12 @@ samples=(tests/data/mail/*.eml)
 [[ ${#samples[@]} -gt 0 ]] || die "no sample mail in tests/data/mail: nothing to load"
 imap=(curl -sS --cacert "$TLSRPT_TEST_CA_FILE" -u "demo:$TLSRPT_TEST_IMAP_PASSWORD")
 inbox="imaps://127.0.0.1:$TLSRPT_TEST_IMAPS_PORT/INBOX"
+# A new database with an old mailbox would find every sample already marked processed and
+# show an empty summary: start the demo mailbox afresh with the database.
+if [[ $fresh_db -eq 1 ]]; then
+  "${imap[@]}" "$inbox" -X 'UID STORE 1:* +FLAGS.SILENT (\Deleted)' >/dev/null 2>&1 || true
+  "${imap[@]}" "$inbox" -X 'EXPUNGE' >/dev/null 2>&1 || true
+fi
 loaded=0 present=0
 for f in "${samples[@]}"; do
   # A message already in the mailbox (by its Message-ID) is not loaded twice.
