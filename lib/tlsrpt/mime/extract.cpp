@@ -134,11 +134,14 @@ std::optional<std::string> unfolded(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
   // Whole runs between line breaks: DKIM-Signature and ARC values run to a few hundred bytes.
-  for (std::size_t at = 0; at < raw.size();) {
-    const std::size_t brk = std::min(raw.find_first_of("\r\n", at), raw.size());
-    out.append(raw, at, brk - at);
-    at = brk + 1;
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r' || raw[i] == '\n') {
+      out.append(raw.data() + run, i - run);
+      run = i + 1;
+    }
   }
+  out.append(raw.data() + run, raw.size() - run);
   const auto t = trim(out);
   if (t.empty()) return std::nullopt;
   return std::string(t);
