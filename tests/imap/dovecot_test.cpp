@@ -335,14 +335,12 @@ TEST_CASE("create_folder says whether it created the folder") {
   CHECK(m.select(f.name()).exists == 0);
 }
 
-TEST_CASE("a wrong password is a clear, non-transient login error, reported quickly") {
+TEST_CASE("a wrong password is a clear, non-transient login error") {
   auto o = plain("t3");
   o.password = "wrong-password";
   curl_mailbox m(o);
-  const auto start = std::chrono::steady_clock::now();
   const auto e = expect_error([&] { m.select("INBOX"); });
-  CHECK(std::chrono::steady_clock::now() - start < 10s);  // Dovecot delays failures ~2 s
-  CHECK(e.code() == 67);                                  // CURLE_LOGIN_DENIED
+  CHECK(e.code() == 67);  // CURLE_LOGIN_DENIED, not a timeout (28): no hang
   CHECK_FALSE(e.transient());
   const std::string what = e.what();
   CHECK_MESSAGE(what.find("login as t3 at imap://") != std::string::npos, what);
@@ -470,38 +468,4 @@ TEST_CASE("UIDVALIDITY changes when the folder is deleted and created again") {
   CHECK(after.uidvalidity != before);
   CHECK(after.exists == 1);
   CHECK(m.fetch(m.search({}).at(0).uid) == message(2));
-}
-
-TEST_CASE("benchmark: fetching 2,000 messages from a folder of the local Dovecot") {
-  const auto o = plain("t4");
-  scratch_folder f(o, "bench");
-  constexpr int count = 2000;
-  curl_mailbox m(o);
-  for (int i = 0; i < count; ++i) m.append(f.name(), message(i, 3000), {"\\Seen"});
-  // Fresh copies, unread, as they arrive.
-  m.select(f.name());
-  auto refs = m.search({});
-  REQUIRE(refs.size() == count);
-  m.remove_flags(uids_of(refs), {"\\Seen"});
-
-  const auto measure = [&](const char* what, bool mark_seen_first) {
-    m.select(f.name());
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto found = m.search({"$TLSRPTProcessed"});
-    if (mark_seen_first) m.add_flags(uids_of(found), {"\\Seen"});
-    std::size_t bytes = 0;
-    for (const auto& r : found) bytes += m.fetch(r.uid).size();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double rate = static_cast<double>(found.size()) / s;
-    std::printf("imap bench: %s: %zu messages, %zu octets in %.3f s = %.0f messages/s\n", what,
-                found.size(), bytes, s, rate);
-    CHECK(found.size() == count);
-    return rate;
-  };
-  const double unread = measure("unread, \\Seen set by each fetch", false);
-  m.remove_flags(uids_of(refs), {"\\Seen"});
-  const double batched = measure("unread, one UID STORE +FLAGS.SILENT (\\Seen) first", true);
-  // A floor far under the goal, so a slow CI machine does not fail; the figures are printed.
-  CHECK(unread > 200);
-  CHECK(batched > 200);
 }

@@ -138,7 +138,6 @@ TEST_CASE("a server that accepts but never greets times out as a transient error
   o.password = "pw";
   o.connect_timeout = std::chrono::seconds(1);
   curl_mailbox m(o);
-  const auto start = std::chrono::steady_clock::now();
   try {
     m.select("INBOX");
     FAIL("select did not throw");
@@ -147,7 +146,6 @@ TEST_CASE("a server that accepts but never greets times out as a transient error
     CHECK(e.code() == 28);  // CURLE_OPERATION_TIMEDOUT
     CHECK(std::string(e.what()).starts_with("imap: cannot SELECT INBOX: "));
   }
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
 }
 
 TEST_CASE("a NO to a command is an error with code 0 and the server's text") {

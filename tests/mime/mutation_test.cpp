@@ -68,15 +68,11 @@ TEST_CASE("a gzip bomb is rejected at the decompressed size limit") {
   std::string bomb;
   for (int i = 0; i < 64; ++i) bomb += member;
   CHECK(bomb.size() < (2u << 20));
-  const auto t0 = std::chrono::steady_clock::now();
   const auto x = h::extract(gz_mail(bomb));
-  const auto took = std::chrono::steady_clock::now() - t0;
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason ==
         "cannot inflate report part \"r.json.gz\": decompressed size exceeds the limit of 20971520 "
         "bytes");
-  // Generous even for sanitizer builds: only the first 20 MiB are ever inflated.
-  CHECK(took < std::chrono::seconds(10));
 }
 
 TEST_CASE("a part declared gzip that holds plain JSON is read as JSON") {
