@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "store/fixtures.hpp"
@@ -425,6 +426,44 @@ TEST_CASE("one message failing inside a batch is rejected while its neighbours c
         std::string::npos);
   CHECK(query1(db.url(), "SELECT error FROM tlsrpt.messages WHERE uid = 6") ==
         "no TLS report in the message");
+}
+
+TEST_CASE("a row refused inside COPY rejects its message while its neighbours commit") {
+  scratch_database db;
+  migrated(db.url());
+  // Nothing the store sends fails COPY by itself, so the test database refuses one value.
+  {
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec(
+        "ALTER TABLE tlsrpt.failure_details ADD CONSTRAINT test_refuse CHECK "
+        "(result_type <> 'refused-by-test')");
+    tx.commit();
+  }
+  std::vector<st::message_input> batch;
+  for (std::uint32_t uid = 1; uid <= 4; ++uid) {
+    batch.push_back(imap_message(
+        uid, {make_report("Copy", "c" + std::to_string(uid), 1,
+                          {{.failed = 2, .details = {{.failed = 1}, {.failed = 1}}}})}));
+  }
+  batch[1].reports[0].parsed.policies[0].failure_details[1].result_raw = "refused-by-test";
+  st::pg_store store(db.url());
+  const auto res = store.write(batch);
+  REQUIRE(res.size() == 4);
+  CHECK(res[0].result == st::outcome::stored);
+  CHECK(res[1].result == st::outcome::rejected);
+  CHECK(res[1].detail.find("23514") != std::string::npos);
+  CHECK(res[1].detail.find("copy_failure_details") != std::string::npos);
+  CHECK(res[2].result == st::outcome::stored);
+  CHECK(res[3].result == st::outcome::stored);
+  // No row of the refused message is left behind, the others are complete.
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.reports") == 3);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.policies") == 3);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.failure_details") == 6);
+  CHECK(query1(db.url(), "SELECT outcome FROM tlsrpt.messages WHERE uid = 2") == "rejected");
+  // The connection is still good for the next batch.
+  const auto next = imap_message(9, {make_report("Copy", "c9", 1, {{}})});
+  CHECK(store.write(std::span(&next, 1))[0].result == st::outcome::stored);
 }
 
 TEST_CASE("the ledger answers which UIDs are done and counts failed attempts") {
