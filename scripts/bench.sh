@@ -73,15 +73,16 @@ cleanup() {
   for db in "${dbs[@]}"; do
     psql -q "$TLSRPT_TEST_PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
   done
-  rm -rf "$work"
+  rm -rf "$work" "$maildir"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap (dropping the databases) runs on a kill too
 
-new_db() {  # prints the URL of a fresh scratch database
+new_db() {  # sets url to a fresh scratch database (not in a subshell: cleanup must see dbs)
   local name=tlsrpt_bench_$$_${#dbs[@]}
   psql -q "$TLSRPT_TEST_PG_ADMIN_URL" -c "CREATE DATABASE $name" >/dev/null
   dbs+=("$name")
-  echo "${TLSRPT_TEST_PG_ADMIN_URL%/*}/$name"
+  url="${TLSRPT_TEST_PG_ADMIN_URL%/*}/$name"
 }
 drop_db() {
   psql -q "$TLSRPT_TEST_PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS ${1##*/}" >/dev/null
@@ -113,7 +114,7 @@ for n in $sizes; do
   if have "$bin/tlsrpt-bench-store"; then
     for r in $(seq "$runs"); do
       log "store, $n messages, run $r"
-      url=$(new_db)
+      new_db
       out=$("$bin/tlsrpt-bench-store" --url "$url" --count "$n" --seed "$seed" --batch 100)
       rows=0
       for t in $(psql -At "$url" -c "SELECT tablename FROM pg_tables WHERE schemaname = 'tlsrpt'"); do
@@ -138,7 +139,7 @@ for n in $e2e_sizes; do
     [[ $poll_supported -eq 1 ]] || continue
     log "end to end (poll), $n messages, run $r"
     fill_mailbox "$n" >/dev/null
-    url=$(new_db)
+    new_db
     cat >"$work/config.yaml" <<YAML
 database:
   url: $url
