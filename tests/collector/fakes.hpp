@@ -222,6 +222,15 @@ class fake_store : public store::report_store {
     return ++attempts[key.uid.value_or(0)];
   }
 
+  bool try_lock_mailbox(const std::string& source, const std::string& folder) override {
+    log_.add("lock " + source + "/" + folder);
+    if (held_elsewhere) return false;
+    return true;
+  }
+  void unlock_mailbox(const std::string& source, const std::string& folder) noexcept override {
+    log_.add("unlock " + source + "/" + folder);
+  }
+
   const ledger_row* row(std::uint32_t uid, const std::string& source = "test",
                         const std::string& folder = "INBOX", std::uint32_t uidvalidity = 1000) {
     const auto it = ledger.find({source, folder, uidvalidity, uid});
@@ -229,6 +238,7 @@ class fake_store : public store::report_store {
   }
 
   bool knows_outcomes = true;
+  bool held_elsewhere = false;        // another collector holds the mailbox lock
   std::set<std::string> conflicting;  // report-ids the store answers `conflict` for
   bool fail_writes = false;
   bool fail_transient = true;

@@ -117,7 +117,8 @@ TEST_CASE("a large backlog is written and acknowledged batch by batch") {
                                                             "add_flags 3,4 $TLSRPTProcessed \\Seen",
                                                             "add_flags 5 $TLSRPTProcessed \\Seen"});
   // Each batch is acknowledged before the next one is fetched: bounded memory and progress.
-  const std::vector<std::string> expected{"select INBOX",
+  const std::vector<std::string> expected{"lock test/INBOX",
+                                          "select INBOX",
                                           "search $TLSRPTProcessed $TLSRPTFailed",
                                           "fetch 1",
                                           "fetch 2",
@@ -129,7 +130,8 @@ TEST_CASE("a large backlog is written and acknowledged batch by batch") {
                                           "add_flags 3,4 $TLSRPTProcessed \\Seen",
                                           "fetch 5",
                                           "write 5",
-                                          "add_flags 5 $TLSRPTProcessed \\Seen"};
+                                          "add_flags 5 $TLSRPTProcessed \\Seen",
+                                          "unlock test/INBOX"};
   CHECK(f.log.events == expected);
 }
 
@@ -214,8 +216,9 @@ TEST_CASE("ordinary mail is left untouched and not fetched again on the next pas
   const auto s = f.poll();
   CHECK(s.found == 1);
   CHECK(s.already_done == 1);
-  CHECK(f.log.events ==
-        std::vector<std::string>{"select INBOX", "search $TLSRPTProcessed $TLSRPTFailed"});
+  CHECK(f.log.events == std::vector<std::string>{"lock test/INBOX", "select INBOX",
+                                                 "search $TLSRPTProcessed $TLSRPTFailed",
+                                                 "unlock test/INBOX"});
   CHECK(f.mb.at(uid).flags == std::set<std::string>{"$Label1"});
 }
 
@@ -480,4 +483,26 @@ TEST_CASE("a stop before the batch is fetched puts back the unread state it had 
   CHECK(f.log.with("add_flags") ==
         std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 1 $TLSRPTProcessed \\Seen"});
   CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2,3 \\Seen"});
+}
+
+TEST_CASE("a folder another collector is polling is skipped for this pass, untouched") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.st.held_elsewhere = true;
+  const auto s = f.poll();
+  CHECK(s.locked_out);
+  CHECK(s.found == 0);
+  CHECK(f.log.events == std::vector<std::string>{"lock test/INBOX"});  // not even a SELECT
+}
+
+TEST_CASE("a pass holds the folder's lock from before SELECT until after the last ack") {
+  fixture f;
+  f.mb.add("REPORT r1");
+  f.poll();
+  const auto& ev = f.log.events;
+  REQUIRE(ev.size() >= 3);
+  CHECK(ev.front() == "lock test/INBOX");
+  CHECK(ev[1] == "select INBOX");
+  CHECK(ev.back() == "unlock test/INBOX");
+  CHECK(f.log.with("add_flags").size() == 1);
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -548,4 +549,24 @@ TEST_CASE("the SQLSTATE classification marks retryable failures transient") {
     CHECK(e.transient());
   }
   CHECK(store.done_uids("main", "INBOX", 1, uids).empty());
+}
+
+TEST_CASE("a mailbox folder is claimed by one store at a time, and freed with its session") {
+  scratch_database db;
+  migrated(db.url());
+  auto first = std::make_unique<st::pg_store>(db.url());
+  st::pg_store second(db.url());
+  CHECK(first->try_lock_mailbox("main", "INBOX"));
+  CHECK_FALSE(second.try_lock_mailbox("main", "INBOX"));
+  CHECK(second.try_lock_mailbox("main", "Archive"));  // another folder is another claim
+  CHECK(second.try_lock_mailbox("other", "INBOX"));   // and so is another mailbox
+  first->unlock_mailbox("main", "INBOX");
+  CHECK(second.try_lock_mailbox("main", "INBOX"));
+  second.unlock_mailbox("main", "INBOX");
+
+  // A collector killed while holding it: the session ends, and so does the claim.
+  CHECK(first->try_lock_mailbox("main", "INBOX"));
+  CHECK_FALSE(second.try_lock_mailbox("main", "INBOX"));
+  first.reset();
+  CHECK(second.try_lock_mailbox("main", "INBOX"));
 }

@@ -119,6 +119,7 @@ struct pass_stats {
   std::size_t quarantined = 0;   // of `rejected`: processing threw max_attempts times
   std::size_t batches = 0;       // store writes
   bool stopped = false;          // the stop flag ended the pass early (after its batch)
+  bool locked_out = false;       // another collector was polling this folder: pass skipped
   std::chrono::milliseconds duration{0};
 
   pass_stats& operator+=(const pass_stats& o);

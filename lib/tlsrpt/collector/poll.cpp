@@ -56,6 +56,7 @@ pass_stats& pass_stats::operator+=(const pass_stats& o) {
   quarantined += o.quarantined;
   batches += o.batches;
   stopped = stopped || o.stopped;
+  locked_out = locked_out || o.locked_out;
   duration += o.duration;
   return *this;
 }
@@ -462,6 +463,20 @@ pass_stats poll_mailbox(imap::mailbox& mb, store::report_store& store, const mai
   const auto log_ = detail::logger_or_default(log);
   const auto start = std::chrono::steady_clock::now();
   pass p(mb, store, opts, stop, pipeline, log_);
+  // Two collectors on one folder would both fetch and parse everything (counting stays
+  // exact thanks to the ledger and report identity, but the work is doubled and the logs
+  // confusing): the second one steps aside for this pass.
+  if (!store.try_lock_mailbox(opts.name, opts.folder)) {
+    log_->info("mailbox {} folder {}: another collector is polling it; pass skipped", opts.name,
+               opts.folder);
+    p.stats().locked_out = true;
+    return p.stats();
+  }
+  struct unlock_at_exit {
+    store::report_store& st;
+    const mailbox_options& o;
+    ~unlock_at_exit() { st.unlock_mailbox(o.name, o.folder); }
+  } unlock{store, opts};
   auto elapsed = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  start);

@@ -1125,6 +1125,34 @@ int pg_store::record_attempt(const message_key& key, const std::string& error_te
   });
 }
 
+namespace {
+std::string mailbox_lock_name(const std::string& source, const std::string& folder) {
+  return "tlsrpt-mailbox:" + source + "/" + folder;
+}
+}  // namespace
+
+bool pg_store::try_lock_mailbox(const std::string& source, const std::string& folder) {
+  return impl_->guarded("lock the mailbox", [&] {
+    impl_->statement = "pg_try_advisory_lock";
+    pqxx::nontransaction tx(impl_->connection(), "lock");
+    return tx
+        .exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                      clean_text(mailbox_lock_name(source, folder)))[0]
+        .as<bool>();
+  });
+}
+
+void pg_store::unlock_mailbox(const std::string& source, const std::string& folder) noexcept {
+  try {
+    if (!impl_->conn || !impl_->conn->is_open()) return;  // the lock ended with the session
+    pqxx::nontransaction tx(*impl_->conn, "unlock");
+    tx.exec_params("SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+                   clean_text(mailbox_lock_name(source, folder)));
+  } catch (...) {
+    // Nothing to do: a broken connection has released the lock already.
+  }
+}
+
 std::int64_t pg_store::prune(int older_than_days, int batch_size) {
   if (older_than_days < 0 || batch_size <= 0) {
     throw error("store: cannot prune: days must be >= 0 and the batch size > 0", "", false);

@@ -132,6 +132,10 @@ class pg_store final : public report_store {
                                           std::span<const std::uint32_t> uids) override;
   std::vector<message_result> write(std::span<const message_input> batch) override;
   int record_attempt(const message_key& key, const std::string& error) override;
+  // A session-level advisory lock per (source, folder): it ends with the connection, so a
+  // killed collector never leaves a mailbox locked.
+  bool try_lock_mailbox(const std::string& source, const std::string& folder) override;
+  void unlock_mailbox(const std::string& source, const std::string& folder) noexcept override;
 
   // Deletes the reports whose date_end is older than the given number of days (with their
   // policies, failure details and conflicts), batch_size reports per transaction. The ledger

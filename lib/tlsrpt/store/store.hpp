@@ -125,6 +125,20 @@ class report_store {
   // Counts a failed processing attempt of a message that must be retried later (transient
   // failure). Returns the attempts so far, so the caller can quarantine a poison message.
   virtual int record_attempt(const message_key& key, const std::string& error) = 0;
+
+  // Claims one mailbox folder for a pass, so that two collectors started at once (a cron
+  // overlap) do not both work through it. False when another process holds it. The claim
+  // ends with unlock_mailbox() or when the store's connection ends. A store shared by one
+  // process only needs no lock: the default always succeeds.
+  virtual bool try_lock_mailbox(const std::string& source, const std::string& folder) {
+    (void)source;
+    (void)folder;
+    return true;
+  }
+  virtual void unlock_mailbox(const std::string& source, const std::string& folder) noexcept {
+    (void)source;
+    (void)folder;
+  }
 };
 
 }  // namespace tlsrpt::store
