@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "tlsrpt/report/text.hpp"
@@ -196,19 +197,37 @@ std::optional<parsed_timestamp> parse_timestamp(std::string_view text) noexcept 
   return out;
 }
 
-bool is_valid_ip(std::string_view text) noexcept { return normalize_ip(text).has_value(); }
+namespace {
+
+// `text` as a NUL-terminated copy for inet_pton, or false when it cannot be an address.
+// INET6_ADDRSTRLEN bounds every textual address inet_pton accepts.
+bool address_text(std::string_view text, std::array<char, INET6_ADDRSTRLEN>& z) noexcept {
+  if (text.empty() || text.size() >= z.size() || text.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  std::memcpy(z.data(), text.data(), text.size());
+  z[text.size()] = '\0';
+  return true;
+}
+
+}  // namespace
+
+// Every failure detail's addresses pass through here: no allocation, no formatting back.
+bool is_valid_ip(std::string_view text) noexcept {
+  std::array<char, INET6_ADDRSTRLEN> z{};
+  if (!address_text(text, z)) return false;
+  std::array<unsigned char, sizeof(in6_addr)> bin{};
+  return ::inet_pton(AF_INET, z.data(), bin.data()) == 1 ||
+         ::inet_pton(AF_INET6, z.data(), bin.data()) == 1;
+}
 
 std::optional<std::string> normalize_ip(std::string_view text) {
-  // INET6_ADDRSTRLEN bounds every textual address inet_pton accepts.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
-      text.find('\0') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  const std::string z(text);  // inet_pton wants a NUL-terminated string
+  std::array<char, INET6_ADDRSTRLEN> z{};
+  if (!address_text(text, z)) return std::nullopt;
   std::array<unsigned char, sizeof(in6_addr)> bin{};
   std::array<char, INET6_ADDRSTRLEN> out{};
   for (const int family : {AF_INET, AF_INET6}) {
-    if (::inet_pton(family, z.c_str(), bin.data()) == 1 &&
+    if (::inet_pton(family, z.data(), bin.data()) == 1 &&
         ::inet_ntop(family, bin.data(), out.data(), static_cast<socklen_t>(out.size())) !=
             nullptr) {
       return std::string(out.data());
