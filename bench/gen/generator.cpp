@@ -1181,7 +1181,9 @@ std::string base64_encode(std::string_view data, std::size_t line_length, std::s
     }
   };
   std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(data[k]); };
+  const auto byte = [&](std::size_t k) {
+    return static_cast<unsigned>(static_cast<unsigned char>(data[k]));
+  };
   for (; i + 3 <= data.size(); i += 3) {
     const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     put(alphabet[(v >> 18) & 63]);

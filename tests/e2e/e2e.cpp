@@ -350,7 +350,7 @@ proc_result wait_collector(pid_t pid, const proc_options& o, const fs::path& out
     REQUIRE(w >= 0);
     if (w == pid) break;
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    if (o.kill_after && elapsed >= *o.kill_after) {
+    if ((o.kill_after && elapsed >= *o.kill_after) || (o.kill_when && o.kill_when())) {
       ::kill(pid, SIGKILL);
     } else if (elapsed >= o.timeout) {
       timed_out = true;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -143,9 +144,10 @@ struct proc_result {
 };
 struct proc_options {
   std::optional<std::chrono::milliseconds> kill_after;  // SIGKILL after this long
-  std::chrono::seconds timeout{240};                    // SIGKILL, and the test fails
-  std::vector<std::string> env;                         // extra NAME=value
-  fs::path stdin_file;                                  // default /dev/null
+  std::function<bool()> kill_when;    // SIGKILL once this says so (asked while it runs)
+  std::chrono::seconds timeout{240};  // SIGKILL, and the test fails
+  std::vector<std::string> env;       // extra NAME=value
+  fs::path stdin_file;                // default /dev/null
   bool under_valgrind = false;
 };
 const char* collector_bin();
