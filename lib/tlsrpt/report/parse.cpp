@@ -165,12 +165,32 @@ std::string quoted(std::string_view s) {
   return describe(v);
 }
 
-std::string member_path(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string index_path(const std::string& path, std::size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
+// Where a value sits in the document, as a chain of nodes on the walker's stack. Nearly every
+// value is read without complaint, so the path is only spelled out ("policies[1].summary")
+// when a warning or an error names it.
+struct json_path {
+  static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
+
+  const json_path* parent = nullptr;
+  std::string_view key;          // a member's name, or empty for an array element
+  std::size_t index = no_index;  // an array element's position
+
+  json_path member(std::string_view name) const noexcept { return {this, name, no_index}; }
+  json_path element(std::size_t i) const noexcept { return {this, {}, i}; }
+
+  std::string str() const {
+    std::string out = parent == nullptr ? std::string() : parent->str();
+    if (index != no_index) {
+      out += '[';
+      out += std::to_string(index);
+      out += ']';
+    } else if (parent != nullptr) {
+      if (!out.empty()) out += '.';
+      out += key;
+    }
+    return out;
+  }
+};
 
 const value* find(const value& object, std::string_view key) {
   const auto it = object.FindMember(
@@ -184,24 +204,31 @@ class walker {
  public:
   walker(const parse_limits& limits, report& out) : limits_(limits), out_(out) {}
 
-  void warn(const std::string& path, const std::string& what) {
-    out_.warnings.push_back(path.empty() ? what : path + ": " + what);
+  void warn(const json_path& at, const std::string& what) {
+    std::string where = at.str();
+    out_.warnings.push_back(where.empty() ? what : std::move(where) + ": " + what);
+  }
+
+  [[noreturn]] static void fail(const json_path& at, std::string cause) {
+    throw parse_error(at.str(), std::move(cause));
   }
 
   // A member looked up under its RFC name or, failing that, under an alias some sender uses.
-  // Returns the value and sets `path` to where it was found; null and absent are alike.
-  const value* member(const value& object, const std::string& parent, std::string_view key,
-                      std::string& path, std::string_view alias = {}, std::string_view why = {}) {
-    path = member_path(parent, key);
+  // Returns the value and sets `found` to the name it was found under; null and absent are
+  // alike.
+  const value* member(const value& object, const json_path& parent, std::string_view key,
+                      std::string_view& found, std::string_view alias = {},
+                      std::string_view why = {}) {
+    found = key;
     const value* v = find(object, key);
     const value* a = alias.empty() ? nullptr : find(object, alias);
     if (a != nullptr && !a->IsNull()) {
-      const std::string alias_path = member_path(parent, alias);
       if (v != nullptr && !v->IsNull()) {
-        warn(alias_path, "ignored: \"" + std::string(key) + "\" is present too");
+        warn(parent.member(alias), "ignored: \"" + std::string(key) + "\" is present too");
       } else {
-        warn(alias_path, "read as \"" + std::string(key) + "\" (" + std::string(why) + ")");
-        path = alias_path;
+        warn(parent.member(alias),
+             "read as \"" + std::string(key) + "\" (" + std::string(why) + ")");
+        found = alias;
         return a;
       }
     }
@@ -209,123 +236,119 @@ class walker {
   }
 
   // An optional string: absent, null and "" (mox, parsedmarc's samples) are all nullopt.
-  std::optional<std::string> optional_text(const value& object, const std::string& parent,
+  std::optional<std::string> optional_text(const value& object, const json_path& parent,
                                            std::string_view key, std::string_view alias = {},
                                            std::string_view why = {}) {
-    std::string path;
-    const value* v = member(object, parent, key, path, alias, why);
+    std::string_view found;
+    const value* v = member(object, parent, key, found, alias, why);
     if (v == nullptr) return std::nullopt;
-    if (!is_text(*v)) throw parse_error(path, "expected a string, got " + describe(*v));
+    if (!is_text(*v)) fail(parent.member(found), "expected a string, got " + describe(*v));
     if (detail::trim(text_of(*v)).empty()) return std::nullopt;
     return std::string(text_of(*v));
   }
 
-  std::string required_text(const value& object, const std::string& parent, std::string_view key) {
-    const std::string path = member_path(parent, key);
+  std::string required_text(const value& object, const json_path& parent, std::string_view key) {
     const value* v = find(object, key);
-    if (v == nullptr) throw parse_error(path, "missing");
-    if (!is_text(*v)) throw parse_error(path, "expected a string, got " + describe(*v));
-    if (detail::trim(text_of(*v)).empty()) throw parse_error(path, "empty");
+    if (v == nullptr) fail(parent.member(key), "missing");
+    if (!is_text(*v)) fail(parent.member(key), "expected a string, got " + describe(*v));
+    if (detail::trim(text_of(*v)).empty()) fail(parent.member(key), "empty");
     return std::string(text_of(*v));
   }
 
-  const value& required_object(const value& object, const std::string& parent,
-                               std::string_view key) {
-    const std::string path = member_path(parent, key);
+  const value& required_object(const value& object, const json_path& parent, std::string_view key) {
     const value* v = find(object, key);
-    if (v == nullptr) throw parse_error(path, "missing");
-    if (!v->IsObject()) throw parse_error(path, "expected an object, got " + describe(*v));
+    if (v == nullptr) fail(parent.member(key), "missing");
+    if (!v->IsObject()) fail(parent.member(key), "expected an object, got " + describe(*v));
     return *v;
   }
 
   // RFC 8460 §4.4 counts: non-negative integers. A missing one is read as 0 (rpt03's summary
   // has no total-failure-session-count); anything else that is not one is an error.
-  std::int64_t count(const value& object, const std::string& parent, std::string_view key) {
-    const std::string path = member_path(parent, key);
+  std::int64_t count(const value& object, const json_path& parent, std::string_view key) {
+    const json_path at = parent.member(key);
     const value* v = find(object, key);
     if (v == nullptr || v->IsNull()) {
-      warn(path, "missing, read as 0");
+      warn(at, "missing, read as 0");
       return 0;
     }
-    const std::string expected = "expected a non-negative integer, got ";
-    if (!is_number(*v)) throw parse_error(path, expected + describe(*v));
+    constexpr std::string_view expected = "expected a non-negative integer, got ";
+    if (!is_number(*v)) fail(at, std::string(expected) + describe(*v));
     const std::string_view lit = number_of(*v);
     if (lit.find_first_of(".eE") != std::string_view::npos) {
-      throw parse_error(path, expected + describe(*v));
+      fail(at, std::string(expected) + describe(*v));
     }
     std::int64_t n = 0;
     const auto [end, ec] = std::from_chars(lit.data(), lit.data() + lit.size(), n);
     if (ec == std::errc::result_out_of_range) {
-      throw parse_error(path, expected + describe(*v) + ", which does not fit in 64 bits");
+      fail(at, std::string(expected) + describe(*v) + ", which does not fit in 64 bits");
     }
     if (ec != std::errc{} || end != lit.data() + lit.size() || n < 0) {
-      throw parse_error(path, expected + describe(*v));
+      fail(at, std::string(expected) + describe(*v));
     }
     return n;
   }
 
-  timestamp date_time(const value& range, std::string_view key) {
-    const std::string path = member_path("date-range", key);
+  timestamp date_time(const value& range, const json_path& range_path, std::string_view key) {
+    const json_path at = range_path.member(key);
     const value* v = find(range, key);
-    if (v == nullptr) throw parse_error(path, "missing");
-    if (!is_text(*v)) throw parse_error(path, "expected a string, got " + describe(*v));
+    if (v == nullptr) fail(at, "missing");
+    if (!is_text(*v)) fail(at, "expected a string, got " + describe(*v));
     const auto t = parse_timestamp(text_of(*v));
-    if (!t) throw parse_error(path, "expected an RFC 3339 date-time, got " + describe(*v));
+    if (!t) fail(at, "expected an RFC 3339 date-time, got " + describe(*v));
     if (!t->has_offset) {
       // Microsoft's reports of early 2023 carry no offset; the day they cover is a UTC day.
-      warn(path, "no UTC offset in " + describe(*v) + ", read as UTC");
+      warn(at, "no UTC offset in " + describe(*v) + ", read as UTC");
     }
     return t->at;
   }
 
   void read(const value& root) {
-    if (!root.IsObject()) throw parse_error("", "expected a JSON object, got " + describe(root));
+    const json_path top;
+    if (!root.IsObject()) fail(top, "expected a JSON object, got " + describe(root));
 
     // Required by RFC 8460 but not needed to make sense of the rest.
-    if (auto org = optional_text(root, "", "organization-name")) {
+    if (auto org = optional_text(root, top, "organization-name")) {
       out_.organization_name = std::move(*org);
     } else {
-      warn("organization-name", "missing or empty");
+      warn(top.member("organization-name"), "missing or empty");
     }
-    const value& range = required_object(root, "", "date-range");
-    out_.date_begin = date_time(range, "start-datetime");
-    out_.date_end = date_time(range, "end-datetime");
+    const json_path range_path = top.member("date-range");
+    const value& range = required_object(root, top, "date-range");
+    out_.date_begin = date_time(range, range_path, "start-datetime");
+    out_.date_end = date_time(range, range_path, "end-datetime");
     if (out_.date_end < out_.date_begin) {
-      throw parse_error("date-range", "end-datetime " + format_timestamp(out_.date_end) +
-                                          " precedes start-datetime " +
-                                          format_timestamp(out_.date_begin));
+      fail(range_path, "end-datetime " + format_timestamp(out_.date_end) +
+                           " precedes start-datetime " + format_timestamp(out_.date_begin));
     }
     // contact-info: null (Stalwart) and "" are read as absent.
-    out_.contact_info = optional_text(root, "", "contact-info");
-    out_.report_id = required_text(root, "", "report-id");
+    out_.contact_info = optional_text(root, top, "contact-info");
+    out_.report_id = required_text(root, top, "report-id");
 
+    const json_path list_path = top.member("policies");
     const value* policies = find(root, "policies");
-    if (policies == nullptr) throw parse_error("policies", "missing");
-    if (!policies->IsArray()) {
-      throw parse_error("policies", "expected an array, got " + describe(*policies));
-    }
+    if (policies == nullptr) fail(list_path, "missing");
+    if (!policies->IsArray()) fail(list_path, "expected an array, got " + describe(*policies));
     if (policies->Size() > limits_.max_policies) {
-      throw parse_error("policies", std::to_string(policies->Size()) +
-                                        " policies exceed the limit of " +
-                                        std::to_string(limits_.max_policies));
+      fail(list_path, std::to_string(policies->Size()) + " policies exceed the limit of " +
+                          std::to_string(limits_.max_policies));
     }
-    if (policies->Empty()) warn("policies", "empty");
+    if (policies->Empty()) warn(list_path, "empty");
     out_.policies.reserve(policies->Size());
     for (rapidjson::SizeType i = 0; i < policies->Size(); ++i) {
-      out_.policies.push_back(read_policy((*policies)[i], index_path("policies", i)));
+      out_.policies.push_back(read_policy((*policies)[i], list_path.element(i)));
     }
   }
 
-  policy read_policy(const value& entry, const std::string& path) {
-    if (!entry.IsObject()) throw parse_error(path, "expected an object, got " + describe(entry));
+  policy read_policy(const value& entry, const json_path& at) {
+    if (!entry.IsObject()) fail(at, "expected an object, got " + describe(entry));
     policy p;
-    const std::string ppath = member_path(path, "policy");
-    const value& pol = required_object(entry, path, "policy");
+    const json_path ppath = at.member("policy");
+    const value& pol = required_object(entry, at, "policy");
 
     p.type_raw = required_text(pol, ppath, "policy-type");
     p.type = policy_type_from(p.type_raw);
     if (p.type == policy_type::other) {
-      warn(member_path(ppath, "policy-type"),
+      warn(ppath.member("policy-type"),
            "unregistered type " + quoted(p.type_raw) + " kept as sent");
     }
     read_policy_strings(pol, ppath, p);
@@ -336,62 +359,64 @@ class walker {
     }
     if (!p.policy_domain) {
       // Postfix's reporter leaves it out of no-policy-found entries.
-      warn(member_path(ppath, "policy-domain"), "missing or empty");
+      warn(ppath.member("policy-domain"), "missing or empty");
     }
     read_mx_hosts(pol, ppath, p);
 
-    std::string spath;
-    const value* summary = member(entry, path, "summary", spath);
+    std::string_view found;
+    const value* summary = member(entry, at, "summary", found);
+    const json_path spath = at.member(found);
     if (summary == nullptr) {
       warn(spath, "missing, counts read as 0");
     } else if (!summary->IsObject()) {
-      throw parse_error(spath, "expected an object, got " + describe(*summary));
+      fail(spath, "expected an object, got " + describe(*summary));
     } else {
       p.total_successful_session_count = count(*summary, spath, "total-successful-session-count");
       p.total_failure_session_count = count(*summary, spath, "total-failure-session-count");
     }
 
-    read_failure_details(entry, path, p);
+    read_failure_details(entry, at, p);
     if (p.type == policy_type::sts) derive_sts(ppath, p);
     return p;
   }
 
-  void read_policy_strings(const value& pol, const std::string& ppath, policy& p) {
-    std::string path;
-    const value* strings = member(pol, ppath, "policy-string", path);
+  void read_policy_strings(const value& pol, const json_path& ppath, policy& p) {
+    std::string_view found;
+    const value* strings = member(pol, ppath, "policy-string", found);
     if (strings == nullptr) return;  // fetch errors, no-policy-found (mail.ru, Microsoft)
+    const json_path at = ppath.member(found);
     if (is_text(*strings)) {
-      warn(path, "a string instead of an array, read as one line");
-      add_policy_line(text_of(*strings), path, p);
+      warn(at, "a string instead of an array, read as one line");
+      add_policy_line(text_of(*strings), at, p);
       return;
     }
     if (!strings->IsArray()) {
-      throw parse_error(path, "expected an array of strings, got " + describe(*strings));
+      fail(at, "expected an array of strings, got " + describe(*strings));
     }
     for (rapidjson::SizeType i = 0; i < strings->Size(); ++i) {
       const value& line = (*strings)[i];
-      const std::string lpath = index_path(path, i);
-      if (!is_text(line)) throw parse_error(lpath, "expected a string, got " + describe(line));
+      const json_path lpath = at.element(i);
+      if (!is_text(line)) fail(lpath, "expected a string, got " + describe(line));
       std::string_view text = text_of(line);
       if (expand_json_array(text, lpath, p)) continue;
       add_policy_line(text, lpath, p);
     }
   }
 
-  void add_policy_line(std::string_view text, const std::string& path, policy& p) {
+  void add_policy_line(std::string_view text, const json_path& at, policy& p) {
     // Google's policy-string lines of 2022 end in "\r" (the policy file's CRLF kept).
     bool stripped = false;
     while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) {
       text.remove_suffix(1);
       stripped = true;
     }
-    if (stripped) warn(path, "trailing line break removed");
+    if (stripped) warn(at, "trailing line break removed");
     p.policy_strings.emplace_back(text);
   }
 
   // Microsoft sends a TLSA policy-string as one element holding a JSON-encoded array of the
   // records: ["[\"2 1 1 0254...\",\"2 1 1 0B9F...\"]"]. Each record becomes its own line.
-  bool expand_json_array(std::string_view text, const std::string& path, policy& p) {
+  bool expand_json_array(std::string_view text, const json_path& at, policy& p) {
     const std::string_view t = detail::trim(text);
     if (t.size() < 2 || t.front() != '[' || t.back() != ']') return false;
     document inner;
@@ -399,122 +424,120 @@ class walker {
     for (const value& record : inner.GetArray()) {
       if (!is_text(record)) return false;
     }
-    warn(path, "JSON-encoded array of " + std::to_string(inner.Size()) +
-                   (inner.Size() == 1 ? " record" : " records") + " expanded (Microsoft)");
+    warn(at, "JSON-encoded array of " + std::to_string(inner.Size()) +
+                 (inner.Size() == 1 ? " record" : " records") + " expanded (Microsoft)");
     for (const value& record : inner.GetArray()) {
-      add_policy_line(text_of(record), path, p);
+      add_policy_line(text_of(record), at, p);
     }
     return true;
   }
 
-  void read_mx_hosts(const value& pol, const std::string& ppath, policy& p) {
-    std::string path;
+  void read_mx_hosts(const value& pol, const json_path& ppath, policy& p) {
+    std::string_view found;
     // mx-host-pattern is RFC 8460's schema placeholder, read by parsedmarc; no sender uses it.
-    const value* mx = member(pol, ppath, "mx-host", path, "mx-host-pattern", "an old name");
+    const value* mx = member(pol, ppath, "mx-host", found, "mx-host-pattern", "an old name");
     if (mx == nullptr) return;  // Microsoft leaves it out
+    const json_path at = ppath.member(found);
     if (is_text(*mx)) {
       // Erratum 6241: the RFC's own example has a string where §4.4 has an array.
-      add_mx_host(text_of(*mx), path, p);
+      add_mx_host(text_of(*mx), at, p);
       return;
     }
-    if (!mx->IsArray()) {
-      throw parse_error(path, "expected an array of strings, got " + describe(*mx));
-    }
+    if (!mx->IsArray()) fail(at, "expected an array of strings, got " + describe(*mx));
     for (rapidjson::SizeType i = 0; i < mx->Size(); ++i) {
       const value& host = (*mx)[i];
-      const std::string hpath = index_path(path, i);
-      if (!is_text(host)) throw parse_error(hpath, "expected a string, got " + describe(host));
+      const json_path hpath = at.element(i);
+      if (!is_text(host)) fail(hpath, "expected a string, got " + describe(host));
       add_mx_host(text_of(host), hpath, p);
     }
   }
 
-  void add_mx_host(std::string_view text, const std::string& path, policy& p) {
+  void add_mx_host(std::string_view text, const json_path& at, policy& p) {
     std::string_view h = detail::trim(text);
     if (detail::istarts_with(h, "mx:")) {
       // The policy file's "mx: " line copied whole (Stalwart's issue #71 report).
-      warn(path, "\"mx:\" prefix removed");
+      warn(at, "\"mx:\" prefix removed");
       h = detail::trim(h.substr(3));
     }
     std::string host = detail::normalize_domain(h);
     if (!host.empty()) p.mx_hosts.push_back(std::move(host));
   }
 
-  void read_failure_details(const value& entry, const std::string& path, policy& p) {
-    std::string dpath;
-    const value* details = member(entry, path, "failure-details", dpath);
+  void read_failure_details(const value& entry, const json_path& parent, policy& p) {
+    std::string_view found;
+    const value* details = member(entry, parent, "failure-details", found);
     if (details == nullptr) return;
-    if (!details->IsArray()) {
-      throw parse_error(dpath, "expected an array, got " + describe(*details));
-    }
+    const json_path at = parent.member(found);
+    if (!details->IsArray()) fail(at, "expected an array, got " + describe(*details));
     if (details->Size() > limits_.max_failure_details) {
-      throw parse_error(dpath, std::to_string(details->Size()) +
-                                   " failure details exceed the limit of " +
-                                   std::to_string(limits_.max_failure_details));
+      fail(at, std::to_string(details->Size()) + " failure details exceed the limit of " +
+                   std::to_string(limits_.max_failure_details));
     }
     p.failure_details.reserve(details->Size());
     std::int64_t sum = 0;
     bool overflow = false;
     for (rapidjson::SizeType i = 0; i < details->Size(); ++i) {
-      p.failure_details.push_back(read_detail((*details)[i], index_path(dpath, i)));
+      p.failure_details.push_back(read_detail((*details)[i], at.element(i)));
       overflow = overflow ||
                  __builtin_add_overflow(sum, p.failure_details.back().failed_session_count, &sum);
     }
     // mail.ru: two details of 1 session each under a total of 1. Both numbers are kept as
     // sent; neither is derived from the other.
     if (overflow) {
-      warn(dpath, "sum of failed-session-count exceeds 64 bits");
+      warn(at, "sum of failed-session-count exceeds 64 bits");
     } else if (!p.failure_details.empty() && sum != p.total_failure_session_count) {
-      warn(dpath, "sum of failed-session-count " + std::to_string(sum) +
-                      " differs from summary.total-failure-session-count " +
-                      std::to_string(p.total_failure_session_count));
+      warn(at, "sum of failed-session-count " + std::to_string(sum) +
+                   " differs from summary.total-failure-session-count " +
+                   std::to_string(p.total_failure_session_count));
     }
   }
 
-  std::optional<std::string> address(const value& detail_obj, const std::string& path,
+  std::optional<std::string> address(const value& detail_obj, const json_path& at,
                                      std::string_view key) {
-    auto ip = optional_text(detail_obj, path, key);
+    auto ip = optional_text(detail_obj, at, key);
     if (!ip) return ip;
-    std::string trimmed(detail::trim(*ip));
+    const std::string_view trimmed = detail::trim(*ip);
     if (!is_valid_ip(trimmed)) {
-      warn(member_path(path, key), quoted(trimmed) + " is not an IP address, kept as text");
+      warn(at.member(key), quoted(trimmed) + " is not an IP address, kept as text");
     }
-    return trimmed;
+    if (trimmed.size() != ip->size()) return std::string(trimmed);
+    return ip;
   }
 
-  failure_detail read_detail(const value& d, const std::string& path) {
-    if (!d.IsObject()) throw parse_error(path, "expected an object, got " + describe(d));
+  failure_detail read_detail(const value& d, const json_path& at) {
+    if (!d.IsObject()) fail(at, "expected an object, got " + describe(d));
     failure_detail f;
-    const std::string rpath = member_path(path, "result-type");
-    if (auto raw = optional_text(d, path, "result-type")) {
+    if (auto raw = optional_text(d, at, "result-type")) {
       f.result_raw = std::move(*raw);
       f.result = result_type_from(f.result_raw);
       if (f.result == result_type::other) {
-        warn(rpath, "unregistered type " + quoted(f.result_raw) + " kept as sent");
+        warn(at.member("result-type"),
+             "unregistered type " + quoted(f.result_raw) + " kept as sent");
       }
     } else {
-      warn(rpath, "missing or empty");
+      warn(at.member("result-type"), "missing or empty");
     }
-    f.sending_mta_ip = address(d, path, "sending-mta-ip");
-    if (auto host = optional_text(d, path, "receiving-mx-hostname")) {
+    f.sending_mta_ip = address(d, at, "sending-mta-ip");
+    if (auto host = optional_text(d, at, "receiving-mx-hostname")) {
       std::string h = detail::normalize_domain(*host);
       if (!h.empty()) f.receiving_mx_hostname = std::move(h);
     }
-    if (auto helo = optional_text(d, path, "receiving-mx-helo")) {
+    if (auto helo = optional_text(d, at, "receiving-mx-helo")) {
       f.receiving_mx_helo = std::string(detail::trim(*helo));
     }
-    f.receiving_ip = address(d, path, "receiving-ip");
-    f.failed_session_count = count(d, path, "failed-session-count");
+    f.receiving_ip = address(d, at, "receiving-ip");
+    f.failed_session_count = count(d, at, "failed-session-count");
     // additional-info-uri and failure-error-code are RFC 8460's schema placeholder names.
     f.additional_information =
-        optional_text(d, path, "additional-information", "additional-info-uri", "an old name");
+        optional_text(d, at, "additional-information", "additional-info-uri", "an old name");
     f.failure_reason_code =
-        optional_text(d, path, "failure-reason-code", "failure-error-code", "an old name");
+        optional_text(d, at, "failure-reason-code", "failure-error-code", "an old name");
     return f;
   }
 
   // RFC 8461 §3.2: the policy file's "key: value" lines, as the report repeats them.
-  void derive_sts(const std::string& ppath, policy& p) {
-    const std::string path = member_path(ppath, "policy-string");
+  void derive_sts(const json_path& ppath, policy& p) {
+    const json_path at = ppath.member("policy-string");
     for (const std::string& line : p.policy_strings) {
       const auto colon = line.find(':');
       if (colon == std::string::npos) continue;
@@ -528,7 +551,7 @@ class walker {
         } else if (detail::iequals(val, "none")) {
           p.mode = sts_mode::none;
         } else {
-          warn(path, "unknown mode " + quoted(val));
+          warn(at, "unknown mode " + quoted(val));
         }
       } else if (detail::iequals(key, "max_age")) {
         std::int64_t age = 0;
@@ -536,7 +559,7 @@ class walker {
         if (ec == std::errc{} && end == val.data() + val.size() && age >= 0) {
           p.max_age = age;
         } else {
-          warn(path, "max_age " + quoted(val) + " is not a number of seconds");
+          warn(at, "max_age " + quoted(val) + " is not a number of seconds");
         }
       } else if (detail::iequals(key, "mx")) {
         std::string pattern = detail::normalize_domain(val);
