@@ -2,7 +2,6 @@
 // warning) about everything real senders get wrong.
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -100,7 +99,16 @@ bool is_ascii(std::string_view s) noexcept {
 
 // Parses `json` into `doc`. Returns an empty string on success, else the cause.
 std::string parse_dom(std::string_view json, std::size_t max_depth, document& doc) {
-  rapidjson::MemoryStream ms(json.data(), json.size());
+  // RapidJSON scans strings and whitespace 16 bytes at a time (RAPIDJSON_SSE2, see
+  // CMakeLists.txt) only in a NUL-terminated StringStream, with aligned loads that may reach
+  // up to 15 bytes past the terminator: the text is read from a copy padded with NULs. The
+  // first NUL still ends the text, as it did for a MemoryStream; what follows is checked below.
+  constexpr std::size_t simd_padding = 16;
+  std::string text;
+  text.reserve(json.size() + simd_padding);
+  text.append(json);
+  text.append(simd_padding, '\0');
+  rapidjson::StringStream ms(text.c_str());
   guarded_builder builder(doc, max_depth);
   rapidjson::ParseResult result;
   std::size_t end = 0;
@@ -126,7 +134,7 @@ std::string parse_dom(std::string_view json, std::size_t max_depth, document& do
     return std::string("not JSON: ") + rapidjson::GetParseError_En(result.Code()) + " at offset " +
            std::to_string(result.Offset());
   }
-  // MemoryStream reads a NUL byte as the end of the text; what follows it is still input.
+  // A NUL byte ends the stream's text; what follows it is still input.
   if (end < json.size()) {
     return "not JSON: unexpected data after the document at offset " + std::to_string(end);
   }
