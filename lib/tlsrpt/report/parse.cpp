@@ -80,8 +80,8 @@ class guarded_builder {
   std::string scratch_;
 };
 
-constexpr unsigned parse_flags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
 
 // True when every byte is below 0x80. Word-wise: this runs over every report.
 bool is_ascii(std::string_view s) noexcept {
@@ -98,17 +98,21 @@ bool is_ascii(std::string_view s) noexcept {
 }
 
 // Parses `json` into `doc`. Returns an empty string on success, else the cause.
-std::string parse_dom(std::string_view json, std::size_t max_depth, document& doc) {
-  // RapidJSON scans strings and whitespace 16 bytes at a time (RAPIDJSON_SSE2, see
-  // CMakeLists.txt) only in a NUL-terminated StringStream, with aligned loads that may reach
-  // up to 15 bytes past the terminator: the text is read from a copy padded with NULs. The
-  // first NUL still ends the text, as it did for a MemoryStream; what follows is checked below.
+//
+// The parse is in situ: strings are unescaped where they stand in `text`, a copy of `json`
+// that the document's strings then point into, so `text` must outlive `doc`. RapidJSON scans
+// strings and whitespace 16 bytes at a time there (RAPIDJSON_SSE2, see CMakeLists.txt), with
+// aligned loads that may reach up to 15 bytes past the terminating NUL: the copy is padded
+// with NULs. The first NUL still ends the text, as it did for a MemoryStream; what follows is
+// checked below.
+std::string parse_dom(std::string_view json, std::size_t max_depth, document& doc,
+                      std::string& text) {
   constexpr std::size_t simd_padding = 16;
-  std::string text;
+  text.clear();
   text.reserve(json.size() + simd_padding);
   text.append(json);
   text.append(simd_padding, '\0');
-  rapidjson::StringStream ms(text.c_str());
+  rapidjson::InsituStringStream ms(text.data());
   guarded_builder builder(doc, max_depth);
   rapidjson::ParseResult result;
   std::size_t end = 0;
@@ -428,7 +432,8 @@ class walker {
     const std::string_view t = detail::trim(text);
     if (t.size() < 2 || t.front() != '[' || t.back() != ']') return false;
     document inner;
-    if (!parse_dom(t, 1, inner).empty() || !inner.IsArray()) return false;
+    std::string inner_text;
+    if (!parse_dom(t, 1, inner, inner_text).empty() || !inner.IsArray()) return false;
     for (const value& record : inner.GetArray()) {
       if (!is_text(record)) return false;
     }
@@ -593,8 +598,9 @@ report parse(std::string_view json, const parse_limits& limits) {
     json.remove_prefix(3);
     out.warnings.emplace_back("UTF-8 byte order mark ignored");
   }
+  std::string text;  // the document's strings point into it
   document doc;
-  if (std::string cause = parse_dom(json, limits.max_depth, doc); !cause.empty()) {
+  if (std::string cause = parse_dom(json, limits.max_depth, doc, text); !cause.empty()) {
     throw parse_error("", std::move(cause));
   }
   walker(limits, out).read(doc);
