@@ -204,10 +204,17 @@ struct json_path {
   }
 };
 
-const value* find(const value& object, std::string_view key) {
-  const auto it = object.FindMember(
-      value(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
-  return it == object.MemberEnd() ? nullptr : &it->value;
+// The first member named `key`, as FindMember finds it, without building a key value to
+// compare: reports look up a dozen names in every failure detail.
+const value* find(const value& object, std::string_view key) noexcept {
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    const value& name = it->name;
+    if (name.GetStringLength() == key.size() &&
+        std::memcmp(name.GetString(), key.data(), key.size()) == 0) {
+      return &it->value;
+    }
+  }
+  return nullptr;
 }
 
 // Walks the DOM of one report. The shape is fixed, so the walk is too: no recursion follows
@@ -248,15 +255,24 @@ class walker {
   }
 
   // An optional string: absent, null and "" (mox, parsedmarc's samples) are all nullopt.
-  std::optional<std::string> optional_text(const value& object, const json_path& parent,
-                                           std::string_view key, std::string_view alias = {},
-                                           std::string_view why = {}) {
+  // The view points into the document.
+  std::optional<std::string_view> optional_view(const value& object, const json_path& parent,
+                                                std::string_view key, std::string_view alias = {},
+                                                std::string_view why = {}) {
     std::string_view found;
     const value* v = member(object, parent, key, found, alias, why);
     if (v == nullptr) return std::nullopt;
     if (!is_text(*v)) fail(parent.member(found), "expected a string, got " + describe(*v));
     if (detail::trim(text_of(*v)).empty()) return std::nullopt;
-    return std::string(text_of(*v));
+    return text_of(*v);
+  }
+
+  std::optional<std::string> optional_text(const value& object, const json_path& parent,
+                                           std::string_view key, std::string_view alias = {},
+                                           std::string_view why = {}) {
+    const auto v = optional_view(object, parent, key, alias, why);
+    if (!v) return std::nullopt;
+    return std::string(*v);
   }
 
   std::string required_text(const value& object, const json_path& parent, std::string_view key) {
@@ -365,7 +381,7 @@ class walker {
     }
     read_policy_strings(pol, ppath, p);
 
-    if (auto domain = optional_text(pol, ppath, "policy-domain")) {
+    if (const auto domain = optional_view(pol, ppath, "policy-domain")) {
       std::string d = detail::normalize_domain(*domain);
       if (!d.empty()) p.policy_domain = std::move(d);
     }
@@ -507,14 +523,13 @@ class walker {
 
   std::optional<std::string> address(const value& detail_obj, const json_path& at,
                                      std::string_view key) {
-    auto ip = optional_text(detail_obj, at, key);
-    if (!ip) return ip;
+    const auto ip = optional_view(detail_obj, at, key);
+    if (!ip) return std::nullopt;
     const std::string_view trimmed = detail::trim(*ip);
     if (!is_valid_ip(trimmed)) {
       warn(at.member(key), quoted(trimmed) + " is not an IP address, kept as text");
     }
-    if (trimmed.size() != ip->size()) return std::string(trimmed);
-    return ip;
+    return std::string(trimmed);
   }
 
   failure_detail read_detail(const value& d, const json_path& at) {
@@ -531,11 +546,11 @@ class walker {
       warn(at.member("result-type"), "missing or empty");
     }
     f.sending_mta_ip = address(d, at, "sending-mta-ip");
-    if (auto host = optional_text(d, at, "receiving-mx-hostname")) {
+    if (const auto host = optional_view(d, at, "receiving-mx-hostname")) {
       std::string h = detail::normalize_domain(*host);
       if (!h.empty()) f.receiving_mx_hostname = std::move(h);
     }
-    if (auto helo = optional_text(d, at, "receiving-mx-helo")) {
+    if (const auto helo = optional_view(d, at, "receiving-mx-helo")) {
       f.receiving_mx_helo = std::string(detail::trim(*helo));
     }
     f.receiving_ip = address(d, at, "receiving-ip");
