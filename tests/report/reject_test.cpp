@@ -198,7 +198,7 @@ TEST_CASE("every truncation of a sample is rejected without a crash") {
   }
 }
 
-TEST_CASE("nesting deeper than the limit is rejected without recursion") {
+TEST_CASE("nesting deeper than the limit is rejected before the parser descends into it") {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   check_rejected(deep, "", "nesting deeper than 64 levels at offset 64");
   const std::string deep_objects = [] {
@@ -213,6 +213,22 @@ TEST_CASE("nesting deeper than the limit is rejected without recursion") {
       replace_nth(s, R"("report-id")",
                   "\"x\": " + std::string(70, '[') + std::string(70, ']') + ", \"report-id\""),
       "", "nesting deeper than 64 levels at offset 291");
+}
+
+TEST_CASE("a nesting limit is kept, and named at the same offset, on either side of 256") {
+  // Up to 256 levels the parser recurses, past it it iterates: the same bracket is named.
+  const std::string deep = std::string(2000, '[') + std::string(2000, ']');
+  for (const std::size_t depth : {std::size_t{255}, std::size_t{256}, std::size_t{257}}) {
+    parse_limits limits;
+    limits.max_depth = depth;
+    CHECK(rejection(deep, limits).cause() == "nesting deeper than " + std::to_string(depth) +
+                                                 " levels at offset " + std::to_string(depth));
+  }
+  // A limit far past the input's depth: read without recursion, then refused as not an object.
+  parse_limits unbounded;
+  unbounded.max_depth = 1'000'000;
+  const std::string very_deep = std::string(200000, '[') + std::string(200000, ']');
+  CHECK(rejection(very_deep, unbounded).cause() == "expected a JSON object, got an array");
 }
 
 TEST_CASE("the configured limits bound size, nesting, policies and failure details") {

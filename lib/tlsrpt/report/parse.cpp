@@ -29,8 +29,9 @@ using value = rapidjson::Value;
 constexpr char number_mark = '\xFF';
 
 // Sits between RapidJSON's reader and the document: counts nesting so a hostile document is
-// cut off at the limit (RapidJSON's iterative parser has no limit of its own), and marks
-// numbers. The parse itself is iterative, so input never controls our stack depth.
+// cut off at the limit (RapidJSON has no limit of its own), and marks numbers. Refusing a
+// container here stops RapidJSON's recursive parser before it descends, so the limit bounds
+// its stack depth too (see recursion_limit).
 class guarded_builder {
  public:
   guarded_builder(document& doc, std::size_t max_depth) : doc_(doc), max_depth_(max_depth) {}
@@ -80,8 +81,12 @@ class guarded_builder {
   std::string scratch_;
 };
 
-constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned parse_flags =
+    rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
+
+// Up to this nesting limit the recursive parser is used (a few hundred bytes of stack per
+// level, and faster); past it, the iterative one, so input never controls our stack depth.
+constexpr std::size_t recursion_limit = 256;
 
 // True when every byte is below 0x80. Word-wise: this runs over every report.
 bool is_ascii(std::string_view s) noexcept {
@@ -120,19 +125,29 @@ std::string parse_dom(std::string_view json, std::size_t max_depth, document& do
   // reading a string; ASCII text (nearly every report) is valid UTF-8 as it stands, so only
   // input with other bytes pays for it.
   const bool validate = !is_ascii(json);
+  const bool recursive = max_depth <= recursion_limit;
   auto generate = [&](document& d) {
     (void)d;  // the builder already holds it
+    constexpr unsigned validating = parse_flags | rapidjson::kParseValidateEncodingFlag;
+    constexpr unsigned iterative = rapidjson::kParseIterativeFlag;
     rapidjson::Reader reader;
-    result = validate
-                 ? reader.Parse<parse_flags | rapidjson::kParseValidateEncodingFlag>(ms, builder)
-                 : reader.Parse<parse_flags>(ms, builder);
+    if (recursive) {
+      result =
+          validate ? reader.Parse<validating>(ms, builder) : reader.Parse<parse_flags>(ms, builder);
+    } else {
+      result = validate ? reader.Parse<validating | iterative>(ms, builder)
+                        : reader.Parse<parse_flags | iterative>(ms, builder);
+    }
     end = ms.Tell();
     return !result.IsError();
   };
   doc.Populate(generate);
   if (builder.too_deep()) {
+    // The recursive parser stops after taking the refused bracket, the iterative one at it;
+    // the offset named is the bracket's either way.
+    const std::size_t at = recursive && result.Offset() > 0 ? result.Offset() - 1 : result.Offset();
     return "nesting deeper than " + std::to_string(max_depth) + " levels at offset " +
-           std::to_string(result.Offset());
+           std::to_string(at);
   }
   if (result.IsError()) {
     return std::string("not JSON: ") + rapidjson::GetParseError_En(result.Code()) + " at offset " +
