@@ -6,7 +6,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <array>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -629,7 +631,12 @@ report parse(std::string_view json, const parse_limits& limits) {
     out.warnings.emplace_back("UTF-8 byte order mark ignored");
   }
   std::string text;  // the document's strings point into it
-  document doc;
+  // A typical report's DOM fits in a few kilobytes: start its pool and RapidJSON's parse
+  // stack that large, on our stack, rather than growing them from the heap on every report.
+  constexpr std::size_t dom_start = 16 * 1024;
+  alignas(std::max_align_t) std::array<char, dom_start> pool_buffer;
+  rapidjson::MemoryPoolAllocator<> pool(pool_buffer.data(), pool_buffer.size());
+  document doc(&pool, dom_start);
   if (std::string cause = parse_dom(json, limits.max_depth, doc, text); !cause.empty()) {
     throw parse_error("", std::move(cause));
   }
