@@ -631,8 +631,8 @@ report parse(std::string_view json, const parse_limits& limits) {
     out.warnings.emplace_back("UTF-8 byte order mark ignored");
   }
   std::string text;  // the document's strings point into it
-  // A typical report's DOM fits in a few kilobytes: start its pool and RapidJSON's parse
-  // stack that large, on our stack, rather than growing them from the heap on every report.
+  // A typical report's DOM fits in a few kilobytes: its pool starts in a buffer on our stack,
+  // and RapidJSON's parse stack (heap) starts that large instead of growing step by step.
   constexpr std::size_t dom_start = 16 * 1024;
   alignas(std::max_align_t) std::array<char, dom_start> pool_buffer;
   rapidjson::MemoryPoolAllocator<> pool(pool_buffer.data(), pool_buffer.size());
