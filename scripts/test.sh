@@ -37,6 +37,7 @@ if [[ -z ${TLSRPT_TEST_QUICK:-} ]]; then
   cmake --build "$asan_build" -j "$jobs"
   step "tests under ASan/UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$repo/tests/lsan.supp:print_suppressions=0 \
     ctest --test-dir "$asan_build" --output-on-failure -j "$jobs" || failed=1
 
   if [[ -x scripts/fuzz.sh ]]; then
