@@ -23,7 +23,12 @@ namespace tlsrpt::test {
 // "remove_flags ...", "move 3,4 -> Folder", "record_attempt 5".
 struct event_log {
   std::vector<std::string> events;
-  void add(std::string e) { events.push_back(std::move(e)); }
+  // The collector's writer thread logs store events while the pass logs mailbox events.
+  void add(std::string e) {
+    const std::lock_guard lock(mutex);
+    events.push_back(std::move(e));
+  }
+  std::mutex mutex;
   // Events starting with `prefix`.
   std::vector<std::string> with(const std::string& prefix) const {
     std::vector<std::string> out;

@@ -33,6 +33,9 @@ struct fixture {
     // Most cases look at the acknowledgement commands alone; the batch \Seen store has its
     // own cases below.
     opts.mark_read_before_fetch = false;
+    // The exact order of commands is checked with one batch at a time; the overlapped writer
+    // has its own cases below.
+    opts.overlap_writes = false;
     logger = std::make_shared<spdlog::logger>(
         "collector-test", std::make_shared<spdlog::sinks::ostream_sink_st>(log_text));
     logger->set_level(spdlog::level::debug);
@@ -505,4 +508,72 @@ TEST_CASE("a pass holds the folder's lock from before SELECT until after the las
   CHECK(ev[1] == "select INBOX");
   CHECK(ev.back() == "unlock test/INBOX");
   CHECK(f.log.with("add_flags").size() == 1);
+}
+
+TEST_CASE("with overlapped writes each batch is acknowledged only after its own write") {
+  fixture f;
+  f.opts.overlap_writes = true;
+  f.opts.batch_size = 2;
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  const auto s = f.poll();
+  CHECK(s.stored == 5);
+  CHECK(s.batches == 3);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2", "write 3,4", "write 5"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1,2 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 3,4 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 5 $TLSRPTProcessed \\Seen"});
+  // The write of a batch may run while the next one is fetched, but its acknowledgement
+  // comes after it, and batches are acknowledged in order.
+  CHECK(f.log.first("write 1,2") < f.log.first("add_flags 1,2"));
+  CHECK(f.log.first("write 3,4") < f.log.first("add_flags 3,4"));
+  CHECK(f.log.first("write 5") < f.log.first("add_flags 5"));
+  CHECK(f.log.first("fetch 3") < f.log.first("add_flags 1,2"));  // fetched before batch 1 acked
+  CHECK(f.log.first("add_flags 1,2") < f.log.first("add_flags 3,4"));
+  for (std::uint32_t uid = 1; uid <= 5; ++uid) {
+    CHECK(f.mb.at(uid).flags == std::set<std::string>{processed, "\\Seen"});
+  }
+}
+
+TEST_CASE("with overlapped writes a failed commit leaves both batches in hand unread") {
+  fixture f;
+  f.opts.overlap_writes = true;
+  f.opts.mark_read_before_fetch = true;
+  f.opts.batch_size = 2;
+  f.mb.add("REPORT r1");
+  f.mb.add("REPORT r2", {"\\Seen"});
+  f.mb.add("REPORT r3");
+  f.mb.add("REPORT r4");
+  f.mb.add("REPORT r5");
+  f.st.fail_writes = true;
+  CHECK_THROWS_AS(f.poll(), store::error);
+  CHECK(f.log.with("add_flags").size() <= 2);  // only the \Seen pre-marks, no acknowledgement
+  for (const auto& e : f.log.with("add_flags")) CHECK(e.find(processed) == std::string::npos);
+  CHECK(f.st.ledger.empty());
+  // No more than the batch being written and the one fetched meanwhile were touched, and
+  // their unread state is back.
+  CHECK(f.log.first("fetch 5") == -1);
+  CHECK(f.mb.at(1).flags.empty());
+  CHECK(f.mb.at(2).flags == std::set<std::string>{"\\Seen"});
+  CHECK(f.mb.at(3).flags.empty());
+  CHECK(f.mb.at(4).flags.empty());
+  CHECK(f.mb.at(5).flags.empty());
+
+  f.st.fail_writes = false;
+  const auto s = f.poll();
+  CHECK(s.stored == 5);
+  CHECK(f.st.reports.size() == 5);
+}
+
+TEST_CASE("with overlapped writes a broken connection still acknowledges the committed batch") {
+  fixture f;
+  f.opts.overlap_writes = true;
+  f.opts.batch_size = 2;
+  for (int i = 0; i < 4; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  f.mb.transient_fetch_failure = 3;
+  CHECK_THROWS_AS(f.poll(), imap::error);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2"});
+  CHECK(f.log.first("write 1,2") < f.log.first("add_flags 1,2"));
+  CHECK(f.mb.at(1).flags == std::set<std::string>{processed, "\\Seen"});
+  CHECK(f.mb.at(2).flags == std::set<std::string>{processed, "\\Seen"});
+  CHECK(f.log.with("add_flags 3").empty());
 }

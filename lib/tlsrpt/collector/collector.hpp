@@ -99,6 +99,10 @@ struct mailbox_options {
   // flag once per fetch (issue 6 measured 1 ms per fetch on Dovecot). Unread state is restored
   // for mail not acknowledged as done either way; off only changes the commands sent.
   bool mark_read_before_fetch = true;
+  // The store write of batch k runs on a second thread while batch k+1 is fetched; batch k is
+  // still acknowledged only after its commit, from the thread that owns the connection. Off:
+  // fetch, write and acknowledge strictly one after the other (same commands, same outcome).
+  bool overlap_writes = true;
   processing_limits limits;
 };
 

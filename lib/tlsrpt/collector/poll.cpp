@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -173,9 +176,51 @@ class pass {
     const std::vector<imap::message_ref> refs = mb_.search(search_exclusions(opts_));
     stats_.found = refs.size();
     const std::size_t batch = std::max<std::size_t>(1, opts_.batch_size);
-    for (std::size_t begin = 0; begin < refs.size() && !stats_.stopped; begin += batch) {
-      const std::size_t n = std::min(batch, refs.size() - begin);
-      run_batch(std::span<const imap::message_ref>(refs.data() + begin, n));
+    const auto chunk_at = [&](std::size_t begin) {
+      return std::span<const imap::message_ref>(refs.data() + begin,
+                                                std::min(batch, refs.size() - begin));
+    };
+    if (!opts_.overlap_writes) {
+      for (std::size_t begin = 0; begin < refs.size() && !stats_.stopped; begin += batch) {
+        auto b = fetch_batch(chunk_at(begin), lookup_done(chunk_at(begin)));
+        if (!b->inputs.empty()) write(*b);
+        acknowledge(mb_, opts_, b->acks);
+      }
+      return;
+    }
+    // The write of batch k runs on its own thread while batch k+1 is fetched and parsed: the
+    // commit costs as long as a batch's fetches, and on two cores neither waits for the other.
+    // Batch k is acknowledged only once its write has returned, from this thread (the one that
+    // owns the IMAP connection), so the guarantee is the one of the sequential pass. The store
+    // is used by one thread at a time (store_mutex_): the ledger lookup of batch k+1 is made
+    // before the write of batch k starts.
+    if (refs.empty()) return;
+    std::unique_ptr<batch_work> current = fetch_batch(chunk_at(0), lookup_done(chunk_at(0)));
+    for (std::size_t next_begin = batch; current != nullptr; next_begin += batch) {
+      const bool more = next_begin < refs.size() && !stats_.stopped;
+      done_map next_done;
+      if (more) next_done = lookup_done(chunk_at(next_begin));
+      start_write(*current);
+      std::unique_ptr<batch_work> next;
+      if (more) {
+        try {
+          next = fetch_batch(chunk_at(next_begin), std::move(next_done));
+        } catch (...) {
+          // The connection (or the store, for an attempt count) failed in batch k+1; batch k
+          // may still commit: acknowledge it as far as the connection allows.
+          try {
+            finish_write(*current, nullptr);
+            acknowledge(mb_, opts_, current->acks);
+          } catch (const std::exception& e) {
+            log_->warn("mailbox {}: cannot finish the batch before the failure: {}", opts_.name,
+                       e.what());
+          }
+          throw;
+        }
+      }
+      finish_write(*current, next.get());
+      acknowledge(mb_, opts_, current->acks);
+      current = std::move(next);
     }
   }
 
@@ -191,16 +236,38 @@ class pass {
     return k;
   }
 
-  void run_batch(std::span<const imap::message_ref> chunk) {
+  using done_map = std::unordered_map<std::uint32_t, std::optional<store::outcome>>;
+
+  // One batch from its fetch to its acknowledgement.
+  struct batch_work {
+    std::vector<store::message_input> inputs;
+    std::vector<imap::message_ref> refs;  // of inputs, in the same order
+    ack_sets acks;
+    std::future<std::vector<store::message_result>> written;  // valid while the write runs
+  };
+
+  done_map lookup_done(std::span<const imap::message_ref> chunk) {
     std::vector<std::uint32_t> uids;
     uids.reserve(chunk.size());
     for (const auto& r : chunk) uids.push_back(r.uid);
-    std::unordered_map<std::uint32_t, std::optional<store::outcome>> done;
+    done_map done;
+    const std::lock_guard lock(store_mutex_);
     for (const auto& d : store_.done_messages(opts_.name, opts_.folder, uidvalidity_, uids)) {
       done.emplace(d.uid, d.result);
     }
+    return done;
+  }
 
-    ack_sets acks;
+  int record_attempt(const store::message_key& key, const std::string& failure) {
+    const std::lock_guard lock(store_mutex_);
+    return store_.record_attempt(key, failure);
+  }
+
+  std::unique_ptr<batch_work> fetch_batch(std::span<const imap::message_ref> chunk, done_map done) {
+    auto work = std::make_unique<batch_work>();
+    ack_sets& acks = work->acks;
+    std::vector<store::message_input>& inputs = work->inputs;
+    std::vector<imap::message_ref>& input_refs = work->refs;
     // Dovecot writes the \Seen flag that a BODY[] fetch sets, once per message (about 1 ms
     // each); one UID STORE for the whole batch first makes every fetch a plain read, which
     // more than halves the cost of a pass. Whatever is not acknowledged as done gets its unread
@@ -215,8 +282,6 @@ class pass {
     std::sort(premarked.begin(), premarked.end());
     if (!premarked.empty()) mb_.add_flags(premarked, {seen_flag});
 
-    std::vector<store::message_input> inputs;
-    std::vector<imap::message_ref> input_refs;
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       const imap::message_ref& ref = chunk[i];
       // The stop flag is honoured between messages: the batch in hand is still written and
@@ -246,8 +311,7 @@ class pass {
       }
     }
 
-    if (!inputs.empty()) write(inputs, input_refs, acks);
-    acknowledge(mb_, opts_, acks);
+    return work;
   }
 
   // In the ledger already: a crash came between commit and acknowledgement, or the message
@@ -321,7 +385,7 @@ class pass {
       // counted: a message whose fetch keeps breaking the connection would otherwise stop
       // every pass at the same UID, and after max_attempts it is quarantined instead.
       if (e.transient()) {
-        const int attempts = store_.record_attempt(key, e.what());
+        const int attempts = record_attempt(key, e.what());
         if (attempts < opts_.max_attempts) throw;
         return quarantine(ref, key, attempts, e.what());
       }
@@ -345,7 +409,7 @@ class pass {
                                                      const store::message_key& key,
                                                      const std::string& failure, bool fetched,
                                                      ack_sets& acks) {
-    const int attempts = store_.record_attempt(key, failure);
+    const int attempts = record_attempt(key, failure);
     if (attempts >= opts_.max_attempts) return quarantine(ref, key, attempts, failure);
     ++stats_.deferred;
     if (fetched && !ref.seen) acks.restore_unseen.push_back(ref.uid);
@@ -354,20 +418,47 @@ class pass {
     return std::nullopt;
   }
 
-  void write(const std::vector<store::message_input>& inputs,
-             const std::vector<imap::message_ref>& refs, ack_sets& acks) {
+  void write(batch_work& b) {
+    start_write(b);
+    finish_write(b, nullptr);
+  }
+
+  void start_write(batch_work& b) {
+    if (b.inputs.empty()) return;
+    // The span points into the vector's buffer, which stays put while `b` is only moved.
+    std::span<const store::message_input> in(b.inputs);
+    b.written = std::async(std::launch::async, [this, in] {
+      const std::lock_guard lock(store_mutex_);
+      return store_.write(in);
+    });
+  }
+
+  // Waits for the write of `b` and sorts its results into its acknowledgement. When it failed,
+  // the unread state is put back for `b` and for `fetched_since` (the batch fetched meanwhile,
+  // which will not be written either) before the failure is rethrown.
+  void finish_write(batch_work& b, batch_work* fetched_since) {
+    if (!b.written.valid()) return;
+    const std::vector<store::message_input>& inputs = b.inputs;
+    const std::vector<imap::message_ref>& refs = b.refs;
+    ack_sets& acks = b.acks;
     std::vector<store::message_result> results;
     try {
-      results = store_.write(inputs);
+      results = b.written.get();
     } catch (const std::exception&) {
       // Nothing of this batch committed, so nothing is acknowledged. Best effort, put back the
       // unread state the fetches took away, so the mail is as it was.
       restore_unseen_after_failure(refs, acks);
+      if (fetched_since != nullptr) {
+        restore_unseen_after_failure(fetched_since->refs, fetched_since->acks);
+      }
       throw;
     }
     ++stats_.batches;
     if (results.size() != inputs.size()) {
       restore_unseen_after_failure(refs, acks);
+      if (fetched_since != nullptr) {
+        restore_unseen_after_failure(fetched_since->refs, fetched_since->acks);
+      }
       throw store::error(fmt::format("store: write returned {} results for {} messages",
                                      results.size(), inputs.size()),
                          "", false);
@@ -453,6 +544,7 @@ class pass {
   std::shared_ptr<spdlog::logger> log_;
   std::uint32_t uidvalidity_ = 0;
   pass_stats stats_;
+  std::mutex store_mutex_;  // the store is used by the writer thread and this one in turn
 };
 
 }  // namespace
