@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const tlsrpt::mime::library gmime;
   tlsrpt::mime::limits lim;
   lim.max_report_bytes = 1u << 20;  // keep bombs cheap; the limit logic is the same
-  const auto x = tlsrpt::mime::extract_any(
-      std::string_view(reinterpret_cast<const char*>(data), size), lim);
+  const auto x =
+      tlsrpt::mime::extract_any(std::string_view(reinterpret_cast<const char*>(data), size), lim);
   const bool found = x.kind == tlsrpt::mime::outcome::reports_found;
   if (found == x.reports.empty()) std::abort();
   for (const auto& r : x.reports) {

@@ -7,8 +7,8 @@
 #include <zlib.h>
 
 #include <array>
-#include <stdexcept>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 
 #include "common/bench_util.hpp"
