@@ -97,7 +97,7 @@ TEST_CASE("a minimal mailbox gets every mailbox default") {
   CHECK(m.on_failure.what == cfg::action::kind::keyword);
   CHECK(m.on_failure.target == "$TLSRPTFailed");
   CHECK(m.on_not_a_report.what == cfg::action::kind::leave);
-  CHECK(m.batch_size == 100);
+  CHECK(m.batch_size == 1000);
   CHECK(m.max_message_size == 25u * 1024 * 1024);
   CHECK(m.max_report_size == 20u * 1024 * 1024);
   CHECK(m.connect_timeout == 30s);

@@ -92,7 +92,7 @@ struct mailbox_options {
   disposition on_not_a_report{action::leave, {}};  // ordinary mail in the report inbox
   std::string processed_keyword = "$TLSRPTProcessed";
   std::string failed_keyword = "$TLSRPTFailed";
-  std::size_t batch_size = 200;  // messages fetched, written and acknowledged together
+  std::size_t batch_size = 1000;  // messages fetched, written and acknowledged together
   std::uint64_t max_message_bytes = 25u * 1024u * 1024u;  // larger ones are never downloaded
   int max_attempts = 5;  // a message whose processing throws is quarantined after this many
   // One UID STORE +FLAGS (\Seen) per batch before fetching, so the server does not write the

@@ -64,7 +64,7 @@ struct mailbox {
   action on_success{action::kind::keyword, "$TLSRPTProcessed"};
   action on_failure{action::kind::keyword, "$TLSRPTFailed"};
   action on_not_a_report{action::kind::leave, ""};
-  std::size_t batch_size = 100;
+  std::size_t batch_size = 1000;
   std::uint64_t max_message_size = 25ull * 1024 * 1024;
   std::uint64_t max_report_size = 20ull * 1024 * 1024;
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
