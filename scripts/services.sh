@@ -24,10 +24,17 @@ log() { echo "services: $*" >&2; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() {
-  local p
+  # Below the kernel's ephemeral range: a port that some outgoing connection holds as its
+  # local port cannot be bound by a listener, and a connect test does not see that.
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  ((low > 12000)) || low=32768
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
+    p=$((10000 + RANDOM % (low - 10000)))
+    port_in_use "$p" && continue
+    ss -Htan "( sport = :$p )" 2>/dev/null | grep -q . && continue
+    echo "$p"
+    return
   done
   die "cannot pick a free port"
 }
