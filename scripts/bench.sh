@@ -37,7 +37,7 @@ done
 
 log() { echo "bench: $*" >&2; }
 die() { log "$*"; exit 1; }
-command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
+"$repo/scripts/deps.sh"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is needed (apt-get install time)"
 
 # ---- build (Release, no tests) -------------------------------------------------------------
@@ -115,7 +115,7 @@ for n in $sizes; do
     for r in $(seq "$runs"); do
       log "store, $n messages, run $r"
       new_db
-      out=$("$bin/tlsrpt-bench-store" --url "$url" --count "$n" --seed "$seed" --batch 100)
+      out=$("$bin/tlsrpt-bench-store" --url "$url" --count "$n" --seed "$seed" --batch 1000)
       rows=0
       for t in $(psql -At "$url" -c "SELECT tablename FROM pg_tables WHERE schemaname = 'tlsrpt'"); do
         rows=$((rows + $(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.$t")))
