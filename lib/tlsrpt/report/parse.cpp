@@ -107,11 +107,10 @@ bool is_ascii(std::string_view s) noexcept {
 // Parses `json` into `doc`. Returns an empty string on success, else the cause.
 //
 // The parse is in situ: strings are unescaped where they stand in `text`, a copy of `json`
-// that the document's strings then point into, so `text` must outlive `doc`. RapidJSON scans
-// strings and whitespace 16 bytes at a time there (RAPIDJSON_SSE2, see CMakeLists.txt), with
-// aligned loads that may reach up to 15 bytes past the terminating NUL: the copy is padded
-// with NULs. The first NUL still ends the text, as it did for a MemoryStream; what follows is
-// checked below.
+// that the document's strings then point into, so `text` must outlive `doc`. The copy is
+// padded with NULs (RapidJSON's SIMD scanners, if ever enabled, read up to 15 bytes past the
+// terminator; they are off, see CMakeLists.txt). The first NUL still ends the text, as it did
+// for a MemoryStream; what follows is checked below.
 std::string parse_dom(std::string_view json, std::size_t max_depth, document& doc,
                       std::string& text) {
   constexpr std::size_t simd_padding = 16;
