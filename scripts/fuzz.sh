@@ -4,10 +4,11 @@
 #   TLSRPT_FUZZ_SECONDS   seconds per fuzzer at most (default 60)
 #   TLSRPT_FUZZ_RUNS      inputs per fuzzer at most (default 100000)
 #   TLSRPT_FUZZ_SEED      libFuzzer's seed (default 1; "random" for a new one each time)
-# With a fixed seed and a fresh working corpus a run is repeatable: CI runs the same inputs
-# as a developer who ran this script on the same commit (or a prefix of them, on a slower
-# machine), so a red CI is never a surprise, and a finding can be replayed. Exploring further
-# is a matter of TLSRPT_FUZZ_SEED=random and a larger TLSRPT_FUZZ_RUNS.
+# A fixed seed, a fresh working corpus and an input budget keep CI's runs close to what a
+# developer ran on the same commit (libFuzzer is not bit-for-bit repeatable: coverage
+# feedback varies slightly between runs), so CI explores little beyond what was checked before
+# a stop. Exploring further is a matter of TLSRPT_FUZZ_SEED=random and a larger
+# TLSRPT_FUZZ_RUNS; every finding is kept as a regression input.
 #   TLSRPT_CORPUS_DIR     the shared corpus (default ../shared/corpus)
 #   TLSRPT_FUZZ_BUILD_DIR build directory (default build-fuzz)
 # Exits 1 when a fuzzer finds a crash, a leak, a timeout or an out-of-memory; the input is
