@@ -182,9 +182,40 @@ std::optional<std::string> clean_opt(const std::optional<std::string>& s) {
   return clean_text(*s);
 }
 
+// What both encoders below share: an absent value is NULL, and text that is not plain ASCII
+// is cleaned (valid UTF-8, no NUL) before the encoder escapes it.
+template <typename Encoder>
+class value_encoder {
+ public:
+  void add_clean(std::string_view s) {
+    if (plain_ascii(s)) {
+      self().add(s);
+    } else {
+      self().add(clean_text(s));
+    }
+  }
+  void add_opt(const std::optional<std::string>& s) {
+    if (s) {
+      add_clean(*s);
+    } else {
+      self().add_null();
+    }
+  }
+  void add_opt(std::optional<std::int64_t> v) {
+    if (v) {
+      self().add(*v);
+    } else {
+      self().add_null();
+    }
+  }
+
+ private:
+  Encoder& self() { return static_cast<Encoder&>(*this); }
+};
+
 // Builds a PostgreSQL array literal: {"a","b",NULL}. Elements are always quoted, so only
 // the quote and the backslash need escaping.
-class array_builder {
+class array_builder : public value_encoder<array_builder> {
  public:
   // For text known to be clean already (digests, timestamps, nested array literals).
   void add(std::string_view s) {
@@ -198,30 +229,9 @@ class array_builder {
         });
     out_.push_back('"');
   }
-  void add_clean(std::string_view s) {
-    if (plain_ascii(s)) {
-      add(s);
-    } else {
-      add(clean_text(s));
-    }
-  }
-  void add_opt(const std::optional<std::string>& s) {
-    if (s) {
-      add_clean(*s);
-    } else {
-      add_null();
-    }
-  }
   void add(std::int64_t v) {
     sep();
     out_ += std::to_string(v);
-  }
-  void add_opt(std::optional<std::int64_t> v) {
-    if (v) {
-      add(*v);
-    } else {
-      add_null();
-    }
   }
   void add_null() {
     sep();
@@ -268,7 +278,7 @@ std::string text_array(const std::vector<std::string>& v) {
 // Rows in COPY's text format (PostgreSQL manual, COPY, "Text Format"): a tab between columns,
 // a newline after each row, \N for NULL, and a backslash before the backslash, tab, newline
 // and carriage return inside a value. Values are cleaned (no NUL, valid UTF-8) on the way in.
-class copy_rows {
+class copy_rows : public value_encoder<copy_rows> {
  public:
   // For text known to be clean already (digests, timestamps, array literals).
   void add(std::string_view s) {
@@ -281,32 +291,11 @@ class copy_rows {
           out.push_back(c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c);
         });
   }
-  void add_clean(std::string_view s) {
-    if (plain_ascii(s)) {
-      add(s);
-    } else {
-      add(clean_text(s));
-    }
-  }
-  void add_opt(const std::optional<std::string>& s) {
-    if (s) {
-      add_clean(*s);
-    } else {
-      add_null();
-    }
-  }
   void add(std::int64_t v) {
     sep();
     char buf[24];
     const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, end);
-  }
-  void add_opt(std::optional<std::int64_t> v) {
-    if (v) {
-      add(*v);
-    } else {
-      add_null();
-    }
   }
   void add_null() {
     sep();
