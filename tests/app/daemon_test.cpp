@@ -105,9 +105,10 @@ TEST_CASE("the daemon stores mail that arrives while it runs and stops cleanly o
   CHECK_MESSAGE(WEXITSTATUS(status) == 0, read_file(log));
   const std::string logged = read_file(log);
   CHECK(logged.find("daemon: stopped") != std::string::npos);
-  CHECK_MESSAGE(logged.find("pass stopped") != std::string::npos, logged);
-  const int left_by_stop = total - std::stoi(sql(db.url(), count));
-  CHECK(left_by_stop > 0);
+  // Whether SIGTERM lands inside a pass or between two depends on the machine's speed, so
+  // it is not asserted here; the collector's unit tests stop a pass mid-batch
+  // deterministically. What must hold either way is checked below: nothing lost, nothing
+  // counted twice.
 
   // One more pass takes what the stop left, and nothing ends up twice.
   const auto r = cli("-c " + quote(cfg.string()) + " poll", env);
