@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -98,6 +99,45 @@ inline long peak_rss_kib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
+}
+
+// CPU seconds (user + system) this process has used so far.
+inline double self_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+// CPU seconds (user + system) used so far by every live process whose command name is `comm`
+// ("postgres": the local server, its backends and helpers), from /proc/<pid>/stat. Tells how a
+// benchmark's time splits between the client and a server on the same machine.
+inline double processes_cpu_seconds(const std::string& comm) {
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    if (line.compare(open + 1, close - open - 1, comm) != 0) continue;
+    // After ") ": state is field 3; utime and stime are fields 14 and 15.
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int f = 3; f <= 15 && rest >> field; ++f) {
+      if (f == 14) utime = std::strtod(field.c_str(), nullptr);
+      if (f == 15) stime = std::strtod(field.c_str(), nullptr);
+    }
+    total += (utime + stime) / tick;
+  }
+  return total;
 }
 
 }  // namespace tlsrpt::bench

@@ -174,6 +174,64 @@ TEST_CASE("two writers storing the same report at the same moment end with one r
   CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.messages") == 500);
 }
 
+TEST_CASE("a report another writer commits while the COPY waits on it is a duplicate") {
+  // The writer looks up which identities are stored, then COPYs the others. Here another
+  // transaction holds an uncommitted row with the same identity: the lookup cannot see it,
+  // the COPY waits on it, and once it commits the COPY meets the unique key. The writer must
+  // then take the INSERT ... ON CONFLICT path: the report is a duplicate of the committed row
+  // and its batch neighbour is stored, nothing rejected.
+  scratch_database db;
+  migrated(db.url());
+  const auto raced = make_report("Raced", "race-1", 1, {{.successful = 7}});
+  const auto other = make_report("Raced", "race-2", 1, {{.successful = 9}});
+
+  pqxx::connection holder(db.url());
+  pqxx::work hold(holder);
+  const auto held_id =
+      hold.exec_params1(
+              "INSERT INTO tlsrpt.reports (reporter, organization_name, report_id, date_begin,"
+              " date_end, policy_count, successful_sessions, failed_sessions, raw_json,"
+              " raw_sha256, content_sha256)"
+              " VALUES ('Raced', 'Raced', 'race-1', $1, $2, 1, 7, 0, '{}', 'x', $3) RETURNING id",
+              tlsrpt::report::format_timestamp(raced.date_begin),
+              tlsrpt::report::format_timestamp(raced.date_end), st::content_digest(raced))[0]
+          .as<std::int64_t>();
+
+  std::vector<st::message_input> batch{imap_message(1, {raced}), imap_message(2, {other})};
+  std::vector<st::message_result> results;
+  std::string failure;
+  std::thread writer([&] {
+    try {
+      st::pg_store store(db.url());
+      results = store.write(batch);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  // Commit only once the writer waits on the held row (its COPY), so the race is the one meant.
+  bool waited = false;
+  for (int i = 0; i < 3000 && !waited; ++i) {
+    waited = count(db.url(),
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                   " AND wait_event_type = 'Lock'") > 0;
+    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hold.commit();
+  writer.join();
+  REQUIRE(waited);
+  REQUIRE(failure.empty());
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].result == st::outcome::duplicate);
+  CHECK(results[0].report_ids == std::vector<std::int64_t>{held_id});
+  CHECK(results[1].result == st::outcome::stored);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.reports") == 2);
+  // Only the writer's own new report brought policies; the raced one was not added twice.
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.policies") == 1);
+  CHECK(count(db.url(), "SELECT sum(successful_sessions) FROM tlsrpt.policies") == 9);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.messages WHERE outcome = 'duplicate'") == 1);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.messages WHERE outcome = 'stored'") == 1);
+}
+
 TEST_CASE("a report with many policies and failure details keeps them all in order") {
   scratch_database db;
   migrated(db.url());
@@ -527,9 +585,9 @@ TEST_CASE("an error that is not the message's fault fails the whole write, not t
     FAIL("writing without a schema succeeded");
   } catch (const st::error& e) {
     CHECK_FALSE(e.transient());
-    // The first statement of a write reserves ids from the schema's sequences.
-    CHECK(e.sqlstate() == "3F000");
-    CHECK(e.statement() == "reserve_ids");
+    // The first statement of a write looks up which of its reports are stored already.
+    CHECK(e.sqlstate() == "42P01");
+    CHECK(e.statement() == "select_reports");
   }
 }
 

@@ -1,15 +1,17 @@
 // The PostgreSQL report store. Every statement is prepared and parametrised: nothing from a
-// report is ever spliced into SQL. Reports and ledger rows travel as PostgreSQL array literals
-// unnested server-side; policies and failure details, most of the rows, go in with COPY (their
-// data in COPY's text format, never in SQL). A whole batch costs a handful of round trips
-// (docs/schema.md, "Write path and throughput").
+// report is ever spliced into SQL. Reports, policies and failure details, nearly all the
+// bytes, go in with COPY in its text format, streamed while they are encoded; the ledger and
+// the lookups travel as PostgreSQL array literals unnested server-side. A whole batch costs a
+// handful of round trips (docs/schema.md, "Write path and throughput").
 #include "tlsrpt/store/pg_store.hpp"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include <pqxx/tablewriter>
@@ -309,6 +311,12 @@ class copy_rows : public value_encoder<copy_rows> {
   void reserve(std::size_t bytes) { out_.reserve(bytes); }
   std::size_t rows() const { return rows_; }
   const std::string& text() const { return out_; }
+  std::string& buffer() { return out_; }
+  // Forgets the rows (after they were sent), keeping the buffer.
+  void clear() {
+    out_.clear();
+    fresh_ = true;
+  }
 
  private:
   void sep() {
@@ -320,20 +328,72 @@ class copy_rows : public value_encoder<copy_rows> {
   std::size_t rows_ = 0;
 };
 
-// Sends the rows with COPY ... FROM STDIN. libpqxx 6.4 offers COPY through stream_to, which
-// converts and escapes field by field, and the older tablewriter, whose write_raw_line takes
-// text we have escaped already; the rows go in one call (libpq frames them as it likes).
-void copy_into(pqxx::transaction_base& tx, const char* table, const std::vector<std::string>& cols,
-               const copy_rows& rows) {
-  if (rows.rows() == 0) return;
-  const std::string& text = rows.text();
+// Sends rows with COPY ... FROM STDIN while they are being built: every ~64 KiB of rows goes
+// out at once, so the server parses and inserts one chunk while the next is encoded. libpqxx
+// 6.4 offers COPY through stream_to, which converts and escapes field by field, and the older
+// tablewriter, whose write_raw_line takes text we have escaped already. The COPY starts with
+// the first chunk: a table without rows costs no round trip.
+class copy_stream {
+ public:
+  copy_stream(pqxx::transaction_base& tx, const char* table, const std::vector<std::string>& cols)
+      : tx_(tx), table_(table), cols_(cols) {}
+  copy_rows& rows() { return rows_; }
+  // After each row's values.
+  void end_row() {
+    rows_.end_row();
+    if (rows_.text().size() >= chunk_bytes) flush();
+  }
+  void complete() {
+    flush();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter w(tx, table, cols.begin(), cols.end());
-  // write_raw_line adds the last newline itself.
-  w.write_raw_line(text.substr(0, text.size() - 1));
-  w.complete();
+    if (writer_) writer_->complete();
 #pragma GCC diagnostic pop
+  }
+
+ private:
+  static constexpr std::size_t chunk_bytes = 64 * 1024;
+  void flush() {
+    std::string& text = rows_.buffer();
+    if (text.empty()) return;
+    text.pop_back();  // the last newline: write_raw_line adds it
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (!writer_) writer_.emplace(tx_, table_, cols_.begin(), cols_.end());
+    writer_->write_raw_line(text);
+#pragma GCC diagnostic pop
+    rows_.clear();
+  }
+  pqxx::transaction_base& tx_;
+  const char* table_;
+  const std::vector<std::string>& cols_;
+  copy_rows rows_;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  std::optional<pqxx::tablewriter> writer_;
+#pragma GCC diagnostic pop
+};
+
+const std::vector<std::string>& report_columns() {
+  static const std::vector<std::string> c{"id",
+                                          "reporter",
+                                          "organization_name",
+                                          "contact_info",
+                                          "report_id",
+                                          "date_begin",
+                                          "date_end",
+                                          "submitter",
+                                          "message_id",
+                                          "source",
+                                          "received_at",
+                                          "policy_count",
+                                          "successful_sessions",
+                                          "failed_sessions",
+                                          "raw_json",
+                                          "raw_sha256",
+                                          "content_sha256",
+                                          "warnings"};
+  return c;
 }
 
 const std::vector<std::string>& policy_columns() {
@@ -501,7 +561,7 @@ void prepare_statements(pqxx::connection& c) {
             "   date_end, submitter, message_id, source, received_at, policy_count,"
             "   successful_sessions, failed_sessions, raw_json, raw_sha256, content_sha256,"
             "   warnings)"
-            " ORDER BY reporter, report_id, date_begin, date_end"
+            " ORDER BY reporter COLLATE \"C\", report_id COLLATE \"C\", date_begin, date_end"
             " ON CONFLICT (reporter, report_id, date_begin, date_end) DO NOTHING"
             " RETURNING id");
   // The reports that were there already (or that another transaction committed while our
@@ -620,14 +680,55 @@ class savepoint {
 struct report_row {
   std::size_t message = 0;  // index into the group
   const report_input* input = nullptr;
-  std::string reporter;
-  std::string identity;  // reporter, report-id, begin, end
+  std::string reporter;   // cleaned, as stored
+  std::string report_id;  // cleaned, as stored
+  std::string identity;   // reporter, report-id, begin, end
   std::string content_sha256;
   std::string raw_sha256;
   std::size_t unique_index = 0;  // index into the unique rows sent to INSERT
   std::int64_t id = 0;
   outcome result = outcome::stored;
 };
+
+// The order the reports unique key sorts in with COLLATE "C": every writer inserts new reports
+// in this order, by COPY or by INSERT (whose ORDER BY says the same).
+bool identity_less(const report_row& a, const report_row& b) {
+  const report::report& x = a.input->parsed;
+  const report::report& y = b.input->parsed;
+  return std::tie(a.reporter, a.report_id, x.date_begin, x.date_end) <
+         std::tie(b.reporter, b.report_id, y.date_begin, y.date_end);
+}
+
+// The values of one tlsrpt.reports row, in report_columns() order; col(i) is the encoder of
+// column i (the same COPY row for every column, or one array per column).
+template <typename Column>
+void encode_report(Column&& col, const report_row& row, std::int64_t id, const message_facts& facts,
+                   std::string& json_buffer) {
+  const report::report& r = row.input->parsed;
+  std::int64_t successful = 0, failed = 0;
+  for (const auto& p : r.policies) {
+    successful += p.total_successful_session_count;
+    failed += p.total_failure_session_count;
+  }
+  col(0).add(id);
+  col(1).add(row.reporter);
+  col(2).add_clean(r.organization_name);
+  col(3).add_opt(r.contact_info);
+  col(4).add(row.report_id);
+  col(5).add(pg_timestamp(r.date_begin));
+  col(6).add(pg_timestamp(r.date_end));
+  col(7).add_opt(facts.submitter);
+  col(8).add_opt(facts.message_id);
+  col(9).add_clean(facts.key.source);
+  col(10).add_opt(rfc3339_or_null(facts.date));
+  col(11).add(static_cast<std::int64_t>(r.policies.size()));
+  col(12).add(successful);
+  col(13).add(failed);
+  col(14).add_clean(jsonb_safe(row.input->raw_json, json_buffer));
+  col(15).add(row.raw_sha256);
+  col(16).add(row.content_sha256);
+  col(17).add(text_array(r.warnings));
+}
 
 }  // namespace
 
@@ -710,9 +811,106 @@ struct pg_store::impl {
 
   std::vector<message_result> write_group(pqxx::transaction_base& tx,
                                           std::span<const message_input* const> group);
+  // Sets the id and stored digest of each identity unique[u], u in `which`, that is stored.
+  void find_stored(pqxx::transaction_base& tx, const std::vector<report_row>& rows,
+                   const std::vector<std::size_t>& unique, const std::vector<std::size_t>& which,
+                   std::vector<std::int64_t>& unique_id,
+                   std::vector<std::string>& unique_stored_digest);
+  // The reports unique[fresh[k]] with ids report_ids[k], by COPY.
+  void copy_reports(pqxx::transaction_base& tx, std::span<const message_input* const> group,
+                    const std::vector<report_row>& rows, const std::vector<std::size_t>& unique,
+                    const std::vector<std::size_t>& fresh,
+                    const std::vector<std::int64_t>& report_ids, std::string& json_buffer);
+  // The same with INSERT ... ON CONFLICT DO NOTHING; the identities found stored meanwhile
+  // get the stored id and digest.
+  void insert_reports(pqxx::transaction_base& tx, std::span<const message_input* const> group,
+                      const std::vector<report_row>& rows, const std::vector<std::size_t>& unique,
+                      const std::vector<std::size_t>& fresh,
+                      const std::vector<std::int64_t>& report_ids, std::string& json_buffer,
+                      std::vector<std::int64_t>& unique_id, std::vector<bool>& unique_inserted,
+                      std::vector<std::string>& unique_stored_digest);
   std::vector<message_result> write_one_isolated(pqxx::transaction_base& tx,
                                                  const message_input& m);
 };
+
+void pg_store::impl::find_stored(pqxx::transaction_base& tx, const std::vector<report_row>& rows,
+                                 const std::vector<std::size_t>& unique,
+                                 const std::vector<std::size_t>& which,
+                                 std::vector<std::int64_t>& unique_id,
+                                 std::vector<std::string>& unique_stored_digest) {
+  if (which.empty()) return;
+  array_builder reporter, rid, begin, end;
+  for (const std::size_t u : which) {
+    const report_row& row = rows[unique[u]];
+    reporter.add(row.reporter);
+    rid.add(row.report_id);
+    begin.add(pg_timestamp(row.input->parsed.date_begin));
+    end.add(pg_timestamp(row.input->parsed.date_end));
+  }
+  for (const auto& r :
+       exec(tx, "select_reports", reporter.str(), rid.str(), begin.str(), end.str())) {
+    const std::size_t u = which.at(static_cast<std::size_t>(r[0].as<std::int64_t>() - 1));
+    unique_id[u] = r[1].as<std::int64_t>();
+    unique_stored_digest[u] = r[2].as<std::string>();
+  }
+}
+
+void pg_store::impl::copy_reports(pqxx::transaction_base& tx,
+                                  std::span<const message_input* const> group,
+                                  const std::vector<report_row>& rows,
+                                  const std::vector<std::size_t>& unique,
+                                  const std::vector<std::size_t>& fresh,
+                                  const std::vector<std::int64_t>& report_ids,
+                                  std::string& json_buffer) {
+  statement = "copy_reports";
+  copy_stream reports(tx, "tlsrpt.reports", report_columns());
+  copy_rows& out = reports.rows();
+  for (std::size_t k = 0; k < fresh.size(); ++k) {
+    const report_row& row = rows[unique[fresh[k]]];
+    encode_report([&](std::size_t) -> copy_rows& { return out; }, row, report_ids[k],
+                  group[row.message]->facts, json_buffer);
+    reports.end_row();
+  }
+  reports.complete();
+}
+
+void pg_store::impl::insert_reports(
+    pqxx::transaction_base& tx, std::span<const message_input* const> group,
+    const std::vector<report_row>& rows, const std::vector<std::size_t>& unique,
+    const std::vector<std::size_t>& fresh, const std::vector<std::int64_t>& report_ids,
+    std::string& json_buffer, std::vector<std::int64_t>& unique_id,
+    std::vector<bool>& unique_inserted, std::vector<std::string>& unique_stored_digest) {
+  std::array<array_builder, 18> col;
+  std::unordered_map<std::int64_t, std::size_t> by_id;  // reserved id -> index into fresh
+  for (std::size_t k = 0; k < fresh.size(); ++k) {
+    const report_row& row = rows[unique[fresh[k]]];
+    encode_report([&](std::size_t i) -> array_builder& { return col[i]; }, row, report_ids[k],
+                  group[row.message]->facts, json_buffer);
+    by_id.emplace(report_ids[k], k);
+  }
+  for (const auto& r :
+       exec(tx, "insert_reports", col[0].str(), col[1].str(), col[2].str(), col[3].str(),
+            col[4].str(), col[5].str(), col[6].str(), col[7].str(), col[8].str(), col[9].str(),
+            col[10].str(), col[11].str(), col[12].str(), col[13].str(), col[14].str(),
+            col[15].str(), col[16].str(), col[17].str())) {
+    const std::size_t u = fresh[by_id.at(r[0].as<std::int64_t>())];
+    unique_id[u] = r[0].as<std::int64_t>();
+    unique_inserted[u] = true;
+    unique_stored_digest[u] = rows[unique[u]].content_sha256;
+  }
+  std::vector<std::size_t> missing;
+  for (const std::size_t u : fresh) {
+    if (!unique_inserted[u]) missing.push_back(u);
+  }
+  find_stored(tx, rows, unique, missing, unique_id, unique_stored_digest);
+  for (const std::size_t u : missing) {
+    if (unique_id[u] == 0) {
+      throw error(
+          "store: cannot find report " + rows[unique[u]].identity + " after its INSERT was skipped",
+          "", true, "select_reports");
+    }
+  }
+}
 
 std::vector<message_result> pg_store::impl::write_group(
     pqxx::transaction_base& tx, std::span<const message_input* const> group) {
@@ -730,7 +928,8 @@ std::vector<message_result> pg_store::impl::write_group(
       row.message = i;
       row.input = &input;
       row.reporter = clean_text(reporter_of(input.parsed, m.facts.submitter));
-      row.identity = row.reporter + '\x1f' + clean_text(input.parsed.report_id) + '\x1f' +
+      row.report_id = clean_text(input.parsed.report_id);
+      row.identity = row.reporter + '\x1f' + row.report_id + '\x1f' +
                      std::to_string(input.parsed.date_begin.time_since_epoch().count()) + '\x1f' +
                      std::to_string(input.parsed.date_end.time_since_epoch().count());
       row.content_sha256 = content_digest(input.parsed);
@@ -742,100 +941,67 @@ std::vector<message_result> pg_store::impl::write_group(
     }
   }
 
-  // 1. Reports: reserve ids for every new identity and its policies, insert the identities
-  //    not stored yet, learn the id and stored digest of the others.
+  // 1. Reports. Which identities are stored already (one index probe each), ids for the
+  //    others and their policies, then those reports in with COPY, in identity order (one
+  //    lock order for every writer, so two batches sharing identities cannot deadlock).
+  //    Should another writer have stored one of them since the probe, the COPY stops on the
+  //    unique key; the reports then go in again with INSERT ... ON CONFLICT DO NOTHING.
   std::vector<std::int64_t> unique_id(unique.size(), 0);
   std::vector<std::string> unique_stored_digest(unique.size());
   std::vector<bool> unique_inserted(unique.size(), false);
   std::vector<std::int64_t> policy_ids;
+  std::vector<std::size_t> first_policy(unique.size(), 0);  // into policy_ids
   if (!unique.empty()) {
-    std::int64_t policy_count = 0;
-    for (const std::size_t ri : unique) {
-      policy_count += static_cast<std::int64_t>(rows[ri].input->parsed.policies.size());
-    }
-    std::vector<std::int64_t> report_ids;
-    report_ids.reserve(unique.size());
-    policy_ids.reserve(static_cast<std::size_t>(policy_count));
-    for (const auto& r :
-         exec(tx, "reserve_ids", static_cast<std::int64_t>(unique.size()), policy_count)) {
-      (r[0].as<int>() == 0 ? report_ids : policy_ids).push_back(r[1].as<std::int64_t>());
-    }
-    if (report_ids.size() != unique.size() ||
-        policy_ids.size() != static_cast<std::size_t>(policy_count)) {
-      throw error("store: cannot reserve report and policy ids: the server returned too few", "",
-                  false, "reserve_ids");
-    }
-
-    array_builder id, reporter, org, contact, rid, begin, end, submitter, msgid, source, received,
-        npol, succ, fail, raw, raw_sha, content_sha, warnings;
-    // The raw JSON is most of the bytes: room for it and some escaping, once.
-    std::size_t json_bytes = 0;
-    for (const std::size_t ri : unique) json_bytes += rows[ri].input->raw_json.size();
-    raw.reserve(json_bytes + json_bytes / 8 + 3 * unique.size() + 16);
-    std::unordered_map<std::int64_t, std::size_t> by_id;
+    std::vector<std::size_t> all(unique.size());
+    for (std::size_t u = 0; u < unique.size(); ++u) all[u] = u;
+    find_stored(tx, rows, unique, all, unique_id, unique_stored_digest);
+    std::vector<std::size_t> fresh;  // indexes into `unique` of identities not stored yet
     for (std::size_t u = 0; u < unique.size(); ++u) {
-      const report_row& row = rows[unique[u]];
-      const report::report& r = row.input->parsed;
-      const message_facts& facts = group[row.message]->facts;
-      by_id.emplace(report_ids[u], u);
-      id.add(report_ids[u]);
-      reporter.add(row.reporter);
-      org.add_clean(r.organization_name);
-      contact.add_opt(r.contact_info);
-      rid.add_clean(r.report_id);
-      begin.add(pg_timestamp(r.date_begin));
-      end.add(pg_timestamp(r.date_end));
-      submitter.add_opt(facts.submitter);
-      msgid.add_opt(facts.message_id);
-      source.add_clean(facts.key.source);
-      received.add_opt(rfc3339_or_null(facts.date));
-      npol.add(static_cast<std::int64_t>(r.policies.size()));
-      std::int64_t s = 0, f = 0;
-      for (const auto& p : r.policies) {
-        s += p.total_successful_session_count;
-        f += p.total_failure_session_count;
-      }
-      succ.add(s);
-      fail.add(f);
-      raw.add_clean(jsonb_safe(row.input->raw_json, json_buffer));
-      raw_sha.add(row.raw_sha256);
-      content_sha.add(row.content_sha256);
-      warnings.add(text_array(r.warnings));
+      if (unique_id[u] == 0) fresh.push_back(u);
     }
-    for (const auto& r :
-         exec(tx, "insert_reports", id.str(), reporter.str(), org.str(), contact.str(), rid.str(),
-              begin.str(), end.str(), submitter.str(), msgid.str(), source.str(), received.str(),
-              npol.str(), succ.str(), fail.str(), raw.str(), raw_sha.str(), content_sha.str(),
-              warnings.str())) {
-      const std::size_t u = by_id.at(r[0].as<std::int64_t>());
-      unique_id[u] = report_ids[u];
-      unique_inserted[u] = true;
-      unique_stored_digest[u] = rows[unique[u]].content_sha256;
-    }
-    std::vector<std::size_t> missing;
-    for (std::size_t u = 0; u < unique.size(); ++u) {
-      if (!unique_inserted[u]) missing.push_back(u);
-    }
-    if (!missing.empty()) {
-      array_builder mr, mid, mb, me;
-      for (const std::size_t u : missing) {
-        const report::report& r = rows[unique[u]].input->parsed;
-        mr.add(rows[unique[u]].reporter);
-        mid.add_clean(r.report_id);
-        mb.add(pg_timestamp(r.date_begin));
-        me.add(pg_timestamp(r.date_end));
+    std::sort(fresh.begin(), fresh.end(), [&](std::size_t x, std::size_t y) {
+      return identity_less(rows[unique[x]], rows[unique[y]]);
+    });
+    if (!fresh.empty()) {
+      std::int64_t policy_count = 0;
+      for (const std::size_t u : fresh) {
+        first_policy[u] = static_cast<std::size_t>(policy_count);
+        policy_count += static_cast<std::int64_t>(rows[unique[u]].input->parsed.policies.size());
       }
-      for (const auto& r : exec(tx, "select_reports", mr.str(), mid.str(), mb.str(), me.str())) {
-        const std::size_t u = missing[static_cast<std::size_t>(r[0].as<std::int64_t>() - 1)];
-        unique_id[u] = r[1].as<std::int64_t>();
-        unique_stored_digest[u] = r[2].as<std::string>();
+      std::vector<std::int64_t> report_ids;
+      report_ids.reserve(fresh.size());
+      policy_ids.reserve(static_cast<std::size_t>(policy_count));
+      for (const auto& r :
+           exec(tx, "reserve_ids", static_cast<std::int64_t>(fresh.size()), policy_count)) {
+        (r[0].as<int>() == 0 ? report_ids : policy_ids).push_back(r[1].as<std::int64_t>());
       }
-      for (const std::size_t u : missing) {
-        if (unique_id[u] == 0) {
-          throw error("store: cannot find report " + rows[unique[u]].identity +
-                          " after its INSERT was skipped",
-                      "", true, "select_reports");
+      if (report_ids.size() != fresh.size() ||
+          policy_ids.size() != static_cast<std::size_t>(policy_count)) {
+        throw error("store: cannot reserve report and policy ids: the server returned too few", "",
+                    false, "reserve_ids");
+      }
+      bool copied = false;
+      {
+        savepoint sp(tx, "reports");
+        try {
+          copy_reports(tx, group, rows, unique, fresh, report_ids, json_buffer);
+          sp.release();
+          copied = true;
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != "23505") throw;
+          sp.rollback();
         }
+      }
+      if (copied) {
+        for (std::size_t k = 0; k < fresh.size(); ++k) {
+          const std::size_t u = fresh[k];
+          unique_id[u] = report_ids[k];
+          unique_inserted[u] = true;
+          unique_stored_digest[u] = rows[unique[u]].content_sha256;
+        }
+      } else {
+        insert_reports(tx, group, rows, unique, fresh, report_ids, json_buffer, unique_id,
+                       unique_inserted, unique_stored_digest);
       }
     }
   }
@@ -854,20 +1020,18 @@ std::vector<message_result> pg_store::impl::write_group(
     }
   }
 
-  // 2. Policies and failure details of the new reports, with COPY. Their policy ids were
-  //    reserved above in the order of `unique`, policy by policy.
+  // 2. Policies, then failure details, of the new reports, each with one streamed COPY. Their
+  //    policy ids were reserved above, from first_policy[u] on, policy by policy.
   {
-    copy_rows pol, det;
-    std::size_t next_policy = 0;
+    statement = "copy_policies";
+    copy_stream policies(tx, "tlsrpt.policies", policy_columns());
+    copy_rows& pol = policies.rows();
     for (std::size_t u = 0; u < unique.size(); ++u) {
       const report_row& row = rows[unique[u]];
-      const std::size_t first_policy = next_policy;
-      next_policy += row.input->parsed.policies.size();
       if (row.result != outcome::stored) continue;
       for (std::size_t pi = 0; pi < row.input->parsed.policies.size(); ++pi) {
         const report::policy& p = row.input->parsed.policies[pi];
-        const std::int64_t policy_id = policy_ids[first_policy + pi];
-        pol.add(policy_id);
+        pol.add(policy_ids[first_policy[u] + pi]);
         pol.add(row.id);
         pol.add(static_cast<std::int64_t>(pi));
         pol.add_clean(p.type_raw);
@@ -878,11 +1042,23 @@ std::vector<message_result> pg_store::impl::write_group(
         pol.add_opt(p.max_age);
         pol.add(p.total_successful_session_count);
         pol.add(p.total_failure_session_count);
-        pol.end_row();
+        policies.end_row();
+      }
+    }
+    policies.complete();
+
+    statement = "copy_failure_details";
+    copy_stream details(tx, "tlsrpt.failure_details", failure_detail_columns());
+    copy_rows& det = details.rows();
+    for (std::size_t u = 0; u < unique.size(); ++u) {
+      const report_row& row = rows[unique[u]];
+      if (row.result != outcome::stored) continue;
+      for (std::size_t pi = 0; pi < row.input->parsed.policies.size(); ++pi) {
+        const report::policy& p = row.input->parsed.policies[pi];
         for (std::size_t fi = 0; fi < p.failure_details.size(); ++fi) {
           const report::failure_detail& f = p.failure_details[fi];
           det.add(row.id);
-          det.add(policy_id);
+          det.add(policy_ids[first_policy[u] + pi]);
           det.add(static_cast<std::int64_t>(fi));
           det.add_clean(f.result_raw);
           // An address that is not one stays as text in *_raw (inet would reject the row).
@@ -900,14 +1076,11 @@ std::vector<message_result> pg_store::impl::write_group(
           det.add(f.failed_session_count);
           det.add_opt(f.additional_information);
           det.add_opt(f.failure_reason_code);
-          det.end_row();
+          details.end_row();
         }
       }
     }
-    statement = "copy_policies";
-    copy_into(tx, "tlsrpt.policies", policy_columns(), pol);
-    statement = "copy_failure_details";
-    copy_into(tx, "tlsrpt.failure_details", failure_detail_columns(), det);
+    details.complete();
   }
 
   // 3. Conflicts: the new version is kept, never counted.
