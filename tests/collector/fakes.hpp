@@ -188,7 +188,7 @@ class fake_store : public store::report_store {
     std::vector<std::uint32_t> uids;
     for (const auto& in : batch) uids.push_back(in.facts.key.uid.value_or(0));
     log_.add("write " + join(uids));
-    if (fail_writes) {
+    if (fail_writes || writes_seen++ >= fail_from_write) {
       throw store::error("store: cannot commit: connection lost", "08006", fail_transient);
     }
     std::vector<store::message_result> out;
@@ -246,6 +246,8 @@ class fake_store : public store::report_store {
   bool held_elsewhere = false;        // another collector holds the mailbox lock
   std::set<std::string> conflicting;  // report-ids the store answers `conflict` for
   bool fail_writes = false;
+  std::size_t fail_from_write = SIZE_MAX;  // writes from this one on (counted from 0) fail
+  std::size_t writes_seen = 0;
   bool fail_transient = true;
   std::map<ledger_key, ledger_row> ledger;
   std::map<std::string, std::int64_t> reports;  // report-id -> row id

@@ -488,6 +488,109 @@ TEST_CASE("a stop before the batch is fetched puts back the unread state it had 
   CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2,3 \\Seen"});
 }
 
+TEST_CASE(
+    "a large backlog is marked and acknowledged in groups of batches, after the last commit") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.opts.batch_size = 1;
+  f.opts.flag_groups = 2;  // 5 batches in 2 groups: 3 and 2
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  const auto s = f.poll();
+  CHECK(s.stored == 5);
+  CHECK(s.batches == 5);  // one transaction per batch still
+  const std::vector<std::string> expected{"lock test/INBOX",
+                                          "select INBOX",
+                                          "search $TLSRPTProcessed $TLSRPTFailed",
+                                          "add_flags 1,2,3 \\Seen",
+                                          "fetch 1",
+                                          "write 1",
+                                          "fetch 2",
+                                          "write 2",
+                                          "fetch 3",
+                                          "write 3",
+                                          "add_flags 1,2,3 $TLSRPTProcessed \\Seen",
+                                          "add_flags 4,5 \\Seen",
+                                          "fetch 4",
+                                          "write 4",
+                                          "fetch 5",
+                                          "write 5",
+                                          "add_flags 4,5 $TLSRPTProcessed \\Seen",
+                                          "unlock test/INBOX"};
+  CHECK(f.log.events == expected);
+}
+
+TEST_CASE("groups with overlapped writes: a group is acknowledged after its last batch's write") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.opts.overlap_writes = true;
+  f.opts.batch_size = 1;
+  f.opts.flag_groups = 2;
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  f.mb.add("NOTREPORT");  // uid 6: groups of 3 batches, 3 + 3
+  const auto s = f.poll();
+  CHECK(s.stored == 5);
+  CHECK(s.not_a_report == 1);
+  // The second group is marked before its first fetch, which overlaps the write of the first
+  // group's last batch; each group is acknowledged after the write of its last batch.
+  CHECK(f.log.with("add_flags") ==
+        std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 4,5,6 \\Seen",
+                                 "add_flags 1,2,3 $TLSRPTProcessed \\Seen",
+                                 "add_flags 4,5 $TLSRPTProcessed \\Seen"});
+  CHECK(f.log.first("add_flags 4,5,6 \\Seen") < f.log.first("fetch 4"));
+  CHECK(f.log.first("write 3") < f.log.first("add_flags 1,2,3 $TLSRPTProcessed \\Seen"));
+  CHECK(f.log.first("write 5") < f.log.first("add_flags 4,5 $TLSRPTProcessed \\Seen"));
+  // The ordinary mail is unread again at the end.
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 6 \\Seen"});
+  CHECK(f.mb.at(6).flags.empty());
+  for (std::uint32_t uid = 1; uid <= 5; ++uid) {
+    CHECK(f.mb.at(uid).flags == std::set<std::string>{processed, "\\Seen"});
+  }
+}
+
+TEST_CASE("a commit failing inside a group acknowledges the committed batches, unreads the rest") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.opts.batch_size = 1;
+  f.opts.flag_groups = 1;  // one group of 5 batches
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  f.st.fail_from_write = 2;  // the third batch's write fails
+  CHECK_THROWS_AS(f.poll(), store::error);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1", "write 2", "write 3"});
+  // Batches 1 and 2 committed: acknowledged. 3 was fetched but not committed, 4 and 5 were
+  // marked read but never fetched: all three are unread again, as before the pass.
+  CHECK(f.mb.at(1).flags == std::set<std::string>{processed, "\\Seen"});
+  CHECK(f.mb.at(2).flags == std::set<std::string>{processed, "\\Seen"});
+  for (std::uint32_t uid = 3; uid <= 5; ++uid) CHECK(f.mb.at(uid).flags.empty());
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3,4,5 \\Seen"});
+  CHECK(f.log.first("fetch 4") == -1);
+
+  // The next pass writes only what did not commit.
+  f.st.fail_from_write = SIZE_MAX;
+  const auto s = f.poll();
+  CHECK(s.stored == 3);
+  CHECK(f.st.reports.size() == 5);
+}
+
+TEST_CASE("a stop inside a group puts back the unread state of the group's unfetched mail") {
+  fixture f;
+  f.opts.mark_read_before_fetch = true;
+  f.opts.overlap_writes = true;
+  f.opts.batch_size = 1;
+  f.opts.flag_groups = 2;  // groups 1-3 and 4-5
+  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
+  f.mb.on_fetch = [&](std::uint32_t uid) {
+    if (uid == 2) f.stop = true;
+  };
+  const auto s = f.poll();
+  CHECK(s.stopped);
+  CHECK(s.stored == 2);
+  CHECK(
+      f.log.with("add_flags") ==
+      std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 1,2 $TLSRPTProcessed \\Seen"});
+  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3 \\Seen"});
+  for (std::uint32_t uid = 3; uid <= 5; ++uid) CHECK(f.mb.at(uid).flags.empty());
+}
+
 TEST_CASE("a folder another collector is polling is skipped for this pass, untouched") {
   fixture f;
   f.mb.add("REPORT r1");

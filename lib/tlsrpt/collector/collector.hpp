@@ -103,6 +103,14 @@ struct mailbox_options {
   // still acknowledged only after its commit, from the thread that owns the connection. Off:
   // fetch, write and acknowledge strictly one after the other (same commands, same outcome).
   bool overlap_writes = true;
+  // A large backlog is marked read and acknowledged in at most about this many groups of
+  // batches per pass instead of once per batch (0: once per batch). Each flag command makes
+  // a Maildir server (Dovecot) rename files and rescan the whole folder, so one per batch
+  // would make a pass cost grow with the square of the backlog. Writes stay one transaction
+  // per batch; a group's acknowledgement comes after the commit of its last batch, and a pass
+  // that dies leaves the group's committed messages to the ledger (acknowledged, not written,
+  // on the next pass). With backlogs up to batch_size * flag_groups nothing changes.
+  std::size_t flag_groups = 10;
   processing_limits limits;
 };
 

@@ -173,54 +173,29 @@ class pass {
       }
       state->uidvalidity = fs.uidvalidity;
     }
-    const std::vector<imap::message_ref> refs = mb_.search(search_exclusions(opts_));
-    stats_.found = refs.size();
-    const std::size_t batch = std::max<std::size_t>(1, opts_.batch_size);
-    const auto chunk_at = [&](std::size_t begin) {
-      return std::span<const imap::message_ref>(refs.data() + begin,
-                                                std::min(batch, refs.size() - begin));
-    };
-    if (!opts_.overlap_writes) {
-      for (std::size_t begin = 0; begin < refs.size() && !stats_.stopped; begin += batch) {
-        auto b = fetch_batch(chunk_at(begin), lookup_done(chunk_at(begin)));
-        if (!b->inputs.empty()) write(*b);
-        acknowledge(mb_, opts_, b->acks);
+    refs_ = mb_.search(search_exclusions(opts_));
+    stats_.found = refs_.size();
+    batch_ = std::max<std::size_t>(1, opts_.batch_size);
+    // Flag commands cover a group of whole batches: one batch, or as many as keep the groups
+    // of a pass to about opts_.flag_groups.
+    const std::size_t batches = (refs_.size() + batch_ - 1) / batch_;
+    const std::size_t per_group =
+        opts_.flag_groups == 0
+            ? 1
+            : std::max<std::size_t>(1, (batches + opts_.flag_groups - 1) / opts_.flag_groups);
+    group_ = batch_ * per_group;
+    try {
+      if (opts_.overlap_writes) {
+        run_overlapped();
+      } else {
+        run_sequential();
       }
-      return;
-    }
-    // The write of batch k runs on its own thread while batch k+1 is fetched and parsed: the
-    // commit costs as long as a batch's fetches, and on two cores neither waits for the other.
-    // Batch k is acknowledged only once its write has returned, from this thread (the one that
-    // owns the IMAP connection), so the guarantee is the one of the sequential pass. The store
-    // is used by one thread at a time (store_mutex_): the ledger lookup of batch k+1 is made
-    // before the write of batch k starts.
-    if (refs.empty()) return;
-    std::unique_ptr<batch_work> current = fetch_batch(chunk_at(0), lookup_done(chunk_at(0)));
-    for (std::size_t next_begin = batch; current != nullptr; next_begin += batch) {
-      const bool more = next_begin < refs.size() && !stats_.stopped;
-      done_map next_done;
-      if (more) next_done = lookup_done(chunk_at(next_begin));
-      start_write(*current);
-      std::unique_ptr<batch_work> next;
-      if (more) {
-        try {
-          next = fetch_batch(chunk_at(next_begin), std::move(next_done));
-        } catch (...) {
-          // The connection (or the store, for an attempt count) failed in batch k+1; batch k
-          // may still commit: acknowledge it as far as the connection allows.
-          try {
-            finish_write(*current, nullptr);
-            acknowledge(mb_, opts_, current->acks);
-          } catch (const std::exception& e) {
-            log_->warn("mailbox {}: cannot finish the batch before the failure: {}", opts_.name,
-                       e.what());
-          }
-          throw;
-        }
-      }
-      finish_write(*current, next.get());
-      acknowledge(mb_, opts_, current->acks);
-      current = std::move(next);
+      // A stop leaves the rest of the group unfetched: its unread state goes back.
+      restore_unfetched();
+      flush_acks();
+    } catch (...) {
+      abandon();
+      throw;
     }
   }
 
@@ -240,11 +215,60 @@ class pass {
 
   // One batch from its fetch to its acknowledgement.
   struct batch_work {
+    std::size_t end = 0;  // index into refs_ after the batch's last message
     std::vector<store::message_input> inputs;
     std::vector<imap::message_ref> refs;  // of inputs, in the same order
     ack_sets acks;
     std::future<std::vector<store::message_result>> written;  // valid while the write runs
   };
+
+  void run_sequential() {
+    for (std::size_t begin = 0; begin < refs_.size() && !stats_.stopped; begin += batch_) {
+      if (begin >= group_end_) lookup_group(begin);
+      auto b = fetch_batch(begin);
+      start_write(*b);
+      finish_write(*b);
+      batch_done(*b);
+    }
+  }
+
+  // The write of batch k runs on its own thread while batch k+1 is fetched and parsed: the
+  // commit costs as long as a batch's fetches, and on two cores neither waits for the other.
+  // Batch k is acknowledged only once its write has returned, from this thread (the one that
+  // owns the IMAP connection), so the guarantee is the one of the sequential pass. The store
+  // is used by one thread at a time (store_mutex_): a group's ledger lookup is made before
+  // the write of the batch before it starts.
+  void run_overlapped() {
+    if (refs_.empty()) return;
+    lookup_group(0);
+    std::unique_ptr<batch_work> current = fetch_batch(0);
+    while (current != nullptr) {
+      const std::size_t next_begin = current->end;
+      const bool more = next_begin < refs_.size() && !stats_.stopped;
+      if (more && next_begin >= group_end_) lookup_group(next_begin);
+      start_write(*current);
+      std::unique_ptr<batch_work> next;
+      if (more) {
+        try {
+          next = fetch_batch(next_begin);
+        } catch (...) {
+          // The connection (or the store, for an attempt count) failed in batch k+1; batch k
+          // may still commit: it is acknowledged as far as the connection allows (abandon()).
+          try {
+            finish_write(*current);
+            batch_done(*current);
+          } catch (const std::exception& e) {
+            log_->warn("mailbox {}: cannot finish the batch before the failure: {}", opts_.name,
+                       e.what());
+          }
+          throw;
+        }
+      }
+      finish_write(*current);
+      batch_done(*current);
+      current = std::move(next);
+    }
+  }
 
   done_map lookup_done(std::span<const imap::message_ref> chunk) {
     std::vector<std::uint32_t> uids;
@@ -258,45 +282,58 @@ class pass {
     return done;
   }
 
+  // The ledger's answer for the group starting at refs_[begin] (the store only).
+  void lookup_group(std::size_t begin) {
+    group_begin_ = begin;
+    group_end_ = std::min(begin + group_, refs_.size());
+    group_done_ =
+        lookup_done(std::span<const imap::message_ref>(refs_.data() + begin, group_end_ - begin));
+    group_marked_ = false;
+  }
+
+  // Dovecot writes the \Seen flag that a BODY[] fetch sets, once per message (about 1 ms
+  // each); one UID STORE for the whole group first makes every fetch a plain read, which more
+  // than halves the cost of a pass. Whatever is not acknowledged as done gets its unread state
+  // back, exactly as if the fetch itself had set \Seen.
+  void mark_group() {
+    group_marked_ = true;
+    premarked_.clear();
+    if (!opts_.mark_read_before_fetch) return;
+    std::vector<std::uint32_t> uids;
+    for (std::size_t i = group_begin_; i < group_end_; ++i) {
+      const imap::message_ref& ref = refs_[i];
+      if (!ref.seen && ref.size <= opts_.max_message_bytes && !group_done_.contains(ref.uid)) {
+        premarked_.push_back(i);
+        uids.push_back(ref.uid);
+      }
+    }
+    std::sort(uids.begin(), uids.end());
+    if (!uids.empty()) mb_.add_flags(uids, {seen_flag});
+  }
+
   int record_attempt(const store::message_key& key, const std::string& failure) {
     const std::lock_guard lock(store_mutex_);
     return store_.record_attempt(key, failure);
   }
 
-  std::unique_ptr<batch_work> fetch_batch(std::span<const imap::message_ref> chunk, done_map done) {
+  std::unique_ptr<batch_work> fetch_batch(std::size_t begin) {
+    if (!group_marked_) mark_group();
     auto work = std::make_unique<batch_work>();
+    work->end = std::min(begin + batch_, refs_.size());
     ack_sets& acks = work->acks;
     std::vector<store::message_input>& inputs = work->inputs;
     std::vector<imap::message_ref>& input_refs = work->refs;
-    // Dovecot writes the \Seen flag that a BODY[] fetch sets, once per message (about 1 ms
-    // each); one UID STORE for the whole batch first makes every fetch a plain read, which
-    // more than halves the cost of a pass. Whatever is not acknowledged as done gets its unread
-    // state back below, exactly as if the fetch itself had set \Seen.
-    std::vector<std::uint32_t> premarked;
-    for (const auto& ref : chunk) {
-      if (!opts_.mark_read_before_fetch) break;
-      if (!ref.seen && ref.size <= opts_.max_message_bytes && !done.contains(ref.uid)) {
-        premarked.push_back(ref.uid);
-      }
-    }
-    std::sort(premarked.begin(), premarked.end());
-    if (!premarked.empty()) mb_.add_flags(premarked, {seen_flag});
-
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const imap::message_ref& ref = chunk[i];
+    for (std::size_t i = begin; i < work->end; ++i) {
+      const imap::message_ref& ref = refs_[i];
       // The stop flag is honoured between messages: the batch in hand is still written and
-      // acknowledged below, so a SIGTERM never wastes or half-does work.
+      // acknowledged, so a SIGTERM never wastes or half-does work.
       if (stop_.load()) {
         stats_.stopped = true;
-        // Marked read above but not fetched: put the unread state back.
-        for (std::size_t j = i; j < chunk.size(); ++j) {
-          if (std::binary_search(premarked.begin(), premarked.end(), chunk[j].uid)) {
-            acks.restore_unseen.push_back(chunk[j].uid);
-          }
-        }
+        work->end = i;
         break;
       }
-      if (const auto it = done.find(ref.uid); it != done.end()) {
+      fetched_end_ = i + 1;
+      if (const auto it = group_done_.find(ref.uid); it != group_done_.end()) {
         acknowledge_done(ref, it->second, acks);
         continue;
       }
@@ -310,8 +347,54 @@ class pass {
         input_refs.push_back(ref);
       }
     }
-
     return work;
+  }
+
+  // A batch whose write returned: its acknowledgements join the group's, which go out once
+  // the group's last batch is in.
+  void batch_done(batch_work& b) {
+    for (auto set : {&ack_sets::success, &ack_sets::failure, &ack_sets::not_a_report,
+                     &ack_sets::restore_unseen}) {
+      auto& to = pending_.*set;
+      const auto& from = b.acks.*set;
+      to.insert(to.end(), from.begin(), from.end());
+    }
+    committed_end_ = b.end;
+    if (b.end % group_ == 0 || b.end == refs_.size()) flush_acks();
+  }
+
+  void flush_acks() {
+    ack_sets acks = std::move(pending_);
+    pending_ = {};
+    acknowledge(mb_, opts_, acks);
+  }
+
+  // Premarked messages that no fetch reached (the pass stopped): unread again.
+  void restore_unfetched() {
+    for (const std::size_t i : premarked_) {
+      if (i >= fetched_end_) pending_.restore_unseen.push_back(refs_[i].uid);
+    }
+    premarked_.clear();
+  }
+
+  // The pass failed. Best effort, as far as the connection allows: the committed batches are
+  // acknowledged, and every message the pass made read without committing it (fetched, or
+  // marked before its fetch) is unread again, so the mailbox is as the pass found it.
+  void abandon() noexcept {
+    try {
+      for (std::size_t i = committed_end_; i < refs_.size(); ++i) {
+        const imap::message_ref& r = refs_[i];
+        const bool touched = i < fetched_end_
+                                 ? !r.seen && r.size <= opts_.max_message_bytes
+                                 : std::binary_search(premarked_.begin(), premarked_.end(), i);
+        if (touched) pending_.restore_unseen.push_back(r.uid);
+      }
+      premarked_.clear();
+      flush_acks();
+    } catch (const std::exception& e) {
+      log_->warn("mailbox {}: cannot acknowledge or restore the unread state after the failure: {}",
+                 opts_.name, e.what());
+    }
   }
 
   // In the ledger already: a crash came between commit and acknowledgement, or the message
@@ -418,11 +501,6 @@ class pass {
     return std::nullopt;
   }
 
-  void write(batch_work& b) {
-    start_write(b);
-    finish_write(b, nullptr);
-  }
-
   void start_write(batch_work& b) {
     if (b.inputs.empty()) return;
     // The span points into the vector's buffer, which stays put while `b` is only moved.
@@ -433,32 +511,16 @@ class pass {
     });
   }
 
-  // Waits for the write of `b` and sorts its results into its acknowledgement. When it failed,
-  // the unread state is put back for `b` and for `fetched_since` (the batch fetched meanwhile,
-  // which will not be written either) before the failure is rethrown.
-  void finish_write(batch_work& b, batch_work* fetched_since) {
+  // Waits for the write of `b` and sorts its results into its acknowledgement. A failed write
+  // is rethrown: nothing of the batch committed, and run() puts the unread state back.
+  void finish_write(batch_work& b) {
     if (!b.written.valid()) return;
     const std::vector<store::message_input>& inputs = b.inputs;
     const std::vector<imap::message_ref>& refs = b.refs;
     ack_sets& acks = b.acks;
-    std::vector<store::message_result> results;
-    try {
-      results = b.written.get();
-    } catch (const std::exception&) {
-      // Nothing of this batch committed, so nothing is acknowledged. Best effort, put back the
-      // unread state the fetches took away, so the mail is as it was.
-      restore_unseen_after_failure(refs, acks);
-      if (fetched_since != nullptr) {
-        restore_unseen_after_failure(fetched_since->refs, fetched_since->acks);
-      }
-      throw;
-    }
+    const std::vector<store::message_result> results = b.written.get();
     ++stats_.batches;
     if (results.size() != inputs.size()) {
-      restore_unseen_after_failure(refs, acks);
-      if (fetched_since != nullptr) {
-        restore_unseen_after_failure(fetched_since->refs, fetched_since->acks);
-      }
       throw store::error(fmt::format("store: write returned {} results for {} messages",
                                      results.size(), inputs.size()),
                          "", false);
@@ -473,21 +535,6 @@ class pass {
       if (c == ack_class::not_a_report && fetched && !refs[i].seen) {
         acks.restore_unseen.push_back(refs[i].uid);
       }
-    }
-  }
-
-  void restore_unseen_after_failure(const std::vector<imap::message_ref>& refs, ack_sets& acks) {
-    std::vector<std::uint32_t> unseen = acks.restore_unseen;
-    for (const auto& r : refs) {
-      if (!r.seen && r.size <= opts_.max_message_bytes) unseen.push_back(r.uid);
-    }
-    if (unseen.empty()) return;
-    std::sort(unseen.begin(), unseen.end());
-    try {
-      mb_.remove_flags(unseen, {seen_flag});
-    } catch (const std::exception& e) {
-      log_->warn("mailbox {}: cannot restore the unread state of {} messages: {}", opts_.name,
-                 unseen.size(), e.what());
     }
   }
 
@@ -544,7 +591,20 @@ class pass {
   std::shared_ptr<spdlog::logger> log_;
   std::uint32_t uidvalidity_ = 0;
   pass_stats stats_;
-  std::mutex store_mutex_;  // the store is used by the writer thread and this one in turn
+  std::vector<imap::message_ref> refs_;  // what the search found, in its order
+  std::size_t batch_ = 1;                // messages per write
+  std::size_t group_ = 1;                // messages per flag group (a multiple of batch_)
+  // The group being fetched: refs_[group_begin_, group_end_), its ledger answer, and the
+  // indexes into refs_ of the messages marked read before their fetch (ascending).
+  std::size_t group_begin_ = 0;
+  std::size_t group_end_ = 0;
+  done_map group_done_;
+  bool group_marked_ = false;
+  std::vector<std::size_t> premarked_;
+  std::size_t fetched_end_ = 0;    // refs_ before this index have been taken up by a fetch
+  std::size_t committed_end_ = 0;  // refs_ before this index belong to committed batches
+  ack_sets pending_;               // acknowledgements of committed batches not yet sent
+  std::mutex store_mutex_;         // the store is used by the writer thread and this one in turn
 };
 
 }  // namespace
