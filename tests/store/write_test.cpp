@@ -232,6 +232,55 @@ TEST_CASE("a report another writer commits while the COPY waits on it is a dupli
   CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.messages WHERE outcome = 'stored'") == 1);
 }
 
+TEST_CASE(
+    "a ledger row another writer commits while the COPY waits on it is updated, not doubled") {
+  // As for reports: the ledger rows new to the lookup go in by COPY. Here another transaction
+  // holds an uncommitted row for the same IMAP message (a failed attempt being counted);
+  // once it commits, the COPY meets the unique key and the writer must fall back to the
+  // upsert: one ledger row, with the attempt counted and the outcome of this write.
+  scratch_database db;
+  migrated(db.url());
+  pqxx::connection holder(db.url());
+  pqxx::work hold(holder);
+  hold.exec(
+      "INSERT INTO tlsrpt.messages (source, folder, uidvalidity, uid, sha256, error, attempts)"
+      " VALUES ('main', 'INBOX', 1, 1, 'x', 'connection lost', 1)");
+
+  std::vector<st::message_input> batch{
+      imap_message(1, {make_report("Ledger", "l-1", 1, {{.successful = 3}})}),
+      imap_message(2, {make_report("Ledger", "l-2", 1, {{.successful = 4}})})};
+  std::vector<st::message_result> results;
+  std::string failure;
+  std::thread writer([&] {
+    try {
+      st::pg_store store(db.url());
+      results = store.write(batch);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  bool waited = false;
+  for (int i = 0; i < 3000 && !waited; ++i) {
+    waited = count(db.url(),
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                   " AND wait_event_type = 'Lock'") > 0;
+    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hold.commit();
+  writer.join();
+  REQUIRE(waited);
+  REQUIRE(failure.empty());
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].result == st::outcome::stored);
+  CHECK(results[1].result == st::outcome::stored);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.messages") == 2);
+  CHECK(count(db.url(), "SELECT attempts FROM tlsrpt.messages WHERE uid = 1") == 2);
+  CHECK(query1(db.url(), "SELECT outcome FROM tlsrpt.messages WHERE uid = 1") == "stored");
+  CHECK(query1(db.url(), "SELECT coalesce(error, '') FROM tlsrpt.messages WHERE uid = 1").empty());
+  CHECK(count(db.url(), "SELECT attempts FROM tlsrpt.messages WHERE uid = 2") == 1);
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.reports") == 2);
+}
+
 TEST_CASE("a report with many policies and failure details keeps them all in order") {
   scratch_database db;
   migrated(db.url());

@@ -1,8 +1,8 @@
 // The PostgreSQL report store. Every statement is prepared and parametrised: nothing from a
-// report is ever spliced into SQL. Reports, policies and failure details, nearly all the
-// bytes, go in with COPY in its text format, streamed while they are encoded; the ledger and
-// the lookups travel as PostgreSQL array literals unnested server-side. A whole batch costs a
-// handful of round trips (docs/schema.md, "Write path and throughput").
+// report is ever spliced into SQL. New rows (reports, policies, failure details, ledger) go in
+// with COPY in its text format, streamed while they are encoded; the lookups and the updates
+// of rows seen before travel as PostgreSQL array literals unnested server-side. A whole batch
+// costs a handful of round trips (docs/schema.md, "Write path and throughput").
 #include "tlsrpt/store/pg_store.hpp"
 
 #include <arpa/inet.h>
@@ -374,6 +374,13 @@ class copy_stream {
 #pragma GCC diagnostic pop
 };
 
+const std::vector<std::string>& ledger_copy_columns() {
+  static const std::vector<std::string> c{
+      "source",  "folder",    "uidvalidity", "uid",     "sha256", "message_id",  "sender",
+      "subject", "submitter", "size",        "outcome", "error",  "report_refs", "attempts"};
+  return c;
+}
+
 const std::vector<std::string>& report_columns() {
   static const std::vector<std::string> c{"id",
                                           "reporter",
@@ -604,6 +611,20 @@ void prepare_statements(pqxx::connection& c) {
                 ledger_update +
                 " RETURNING 1"
                 ") SELECT (SELECT count(*) FROM imap) + (SELECT count(*) FROM other)");
+  // Which keys of a batch the ledger has already (by IMAP UID, or by digest for messages
+  // without one), as 1-based positions in the arrays. A LATERAL ... LIMIT 1 rather than
+  // EXISTS: one index probe per key, never a hash of the whole ledger (which the planner may
+  // pick for EXISTS while the table is small, and keep in the prepared plan).
+  c.prepare("ledger_known",
+            "SELECT t.ord FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+            " $5::text[]) WITH ORDINALITY AS t(source, folder, uidvalidity, uid, sha256, ord),"
+            " LATERAL (SELECT 1 FROM tlsrpt.messages m WHERE t.uid IS NOT NULL"
+            "   AND m.source = t.source AND m.folder = t.folder"
+            "   AND m.uidvalidity = t.uidvalidity AND m.uid = t.uid"
+            "  UNION ALL"
+            "  SELECT 1 FROM tlsrpt.messages m WHERE t.uid IS NULL AND m.uid IS NULL"
+            "   AND m.sha256 = t.sha256"
+            "  LIMIT 1) AS hit");
   c.prepare("insert_conflicts",
             "INSERT INTO tlsrpt.conflicts (report_ref, message_sha256, raw_json, raw_sha256,"
             "  content_sha256)"
@@ -680,15 +701,54 @@ class savepoint {
 struct report_row {
   std::size_t message = 0;  // index into the group
   const report_input* input = nullptr;
-  std::string reporter;   // cleaned, as stored
-  std::string report_id;  // cleaned, as stored
-  std::string identity;   // reporter, report-id, begin, end
-  std::string content_sha256;
-  std::string raw_sha256;
+  std::string reporter;          // cleaned, as stored
+  std::string report_id;         // cleaned, as stored
+  std::string identity;          // reporter, report-id, begin, end
   std::size_t unique_index = 0;  // index into the unique rows sent to INSERT
   std::int64_t id = 0;
   outcome result = outcome::stored;
+
+  // The digests, computed when first needed: for a new report that is while its COPY row is
+  // encoded, when the server is busy with the rows before it.
+  const std::string& content_sha256() const {
+    if (content_.empty()) content_ = content_digest(input->parsed);
+    return content_;
+  }
+  const std::string& raw_sha256() const {
+    if (raw_.empty()) raw_ = sha256_hex(input->raw_json);
+    return raw_;
+  }
+
+ private:
+  mutable std::string content_;
+  mutable std::string raw_;
 };
+
+// The values of one ledger row, in the order of the upsert's arrays (ledger_copy_columns()
+// without its last, attempts); col(i) is the encoder of column i.
+template <typename Column>
+void encode_ledger(Column&& col, const message_input& m, const message_result& res) {
+  const message_key& k = m.facts.key;
+  col(0).add_clean(k.source);
+  col(1).add_clean(k.folder);
+  col(2).add_opt(opt64(k.uid ? k.uidvalidity : std::nullopt));
+  col(3).add_opt(opt64(k.uidvalidity ? k.uid : std::nullopt));
+  col(4).add_clean(k.sha256);
+  col(5).add_opt(m.facts.message_id);
+  col(6).add_opt(m.facts.from);
+  col(7).add_opt(m.facts.subject);
+  col(8).add_opt(m.facts.submitter);
+  col(9).add(static_cast<std::int64_t>(m.facts.size));
+  col(10).add(to_string(res.result));
+  if (res.result == outcome::stored || res.result == outcome::duplicate) {
+    col(11).add_null();
+  } else {
+    col(11).add_opt(res.detail.empty() ? std::optional<std::string>() : res.detail);
+  }
+  array_builder ids;
+  for (const std::int64_t id : res.report_ids) ids.add(id);
+  col(12).add(ids.str());
+}
 
 // The order the reports unique key sorts in with COLLATE "C": every writer inserts new reports
 // in this order, by COPY or by INSERT (whose ORDER BY says the same).
@@ -725,8 +785,8 @@ void encode_report(Column&& col, const report_row& row, std::int64_t id, const m
   col(12).add(successful);
   col(13).add(failed);
   col(14).add_clean(jsonb_safe(row.input->raw_json, json_buffer));
-  col(15).add(row.raw_sha256);
-  col(16).add(row.content_sha256);
+  col(15).add(row.raw_sha256());
+  col(16).add(row.content_sha256());
   col(17).add(text_array(r.warnings));
 }
 
@@ -896,7 +956,7 @@ void pg_store::impl::insert_reports(
     const std::size_t u = fresh[by_id.at(r[0].as<std::int64_t>())];
     unique_id[u] = r[0].as<std::int64_t>();
     unique_inserted[u] = true;
-    unique_stored_digest[u] = rows[unique[u]].content_sha256;
+    unique_stored_digest[u] = rows[unique[u]].content_sha256();
   }
   std::vector<std::size_t> missing;
   for (const std::size_t u : fresh) {
@@ -932,8 +992,6 @@ std::vector<message_result> pg_store::impl::write_group(
       row.identity = row.reporter + '\x1f' + row.report_id + '\x1f' +
                      std::to_string(input.parsed.date_begin.time_since_epoch().count()) + '\x1f' +
                      std::to_string(input.parsed.date_end.time_since_epoch().count());
-      row.content_sha256 = content_digest(input.parsed);
-      row.raw_sha256 = sha256_hex(input.raw_json);
       const auto [it, fresh] = by_identity.emplace(row.identity, unique.size());
       if (fresh) unique.push_back(rows.size());
       row.unique_index = it->second;
@@ -997,7 +1055,7 @@ std::vector<message_result> pg_store::impl::write_group(
           const std::size_t u = fresh[k];
           unique_id[u] = report_ids[k];
           unique_inserted[u] = true;
-          unique_stored_digest[u] = rows[unique[u]].content_sha256;
+          unique_stored_digest[u] = rows[unique[u]].content_sha256();
         }
       } else {
         insert_reports(tx, group, rows, unique, fresh, report_ids, json_buffer, unique_id,
@@ -1013,7 +1071,7 @@ std::vector<message_result> pg_store::impl::write_group(
     row.id = unique_id[u];
     if (unique_inserted[u] && unique[u] == i) {
       row.result = outcome::stored;
-    } else if (row.content_sha256 == unique_stored_digest[u]) {
+    } else if (row.content_sha256() == unique_stored_digest[u]) {
       row.result = outcome::duplicate;
     } else {
       row.result = outcome::conflict;
@@ -1093,8 +1151,8 @@ std::vector<message_result> pg_store::impl::write_group(
       c_ref.add(row.id);
       c_msg.add_clean(group[row.message]->facts.key.sha256);
       c_raw.add_clean(jsonb_safe(row.input->raw_json, json_buffer));
-      c_rsha.add(row.raw_sha256);
-      c_csha.add(row.content_sha256);
+      c_rsha.add(row.raw_sha256());
+      c_csha.add(row.content_sha256());
     }
     if (n > 0) {
       exec(tx, "insert_conflicts", c_ref.str(), c_msg.str(), c_raw.str(), c_rsha.str(),
@@ -1136,35 +1194,59 @@ std::vector<message_result> pg_store::impl::write_group(
         any_conflict ? outcome::conflict : (any_stored ? outcome::stored : outcome::duplicate);
   }
 
-  // 4. The ledger, one row per message.
-  array_builder source, folder, uidvalidity, uid, sha, msgid, sender, subject, submitter, size,
-      outc, err, refs;
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    const message_input& m = *group[i];
-    const message_result& res = results[i];
-    source.add_clean(m.facts.key.source);
-    folder.add_clean(m.facts.key.folder);
-    uidvalidity.add_opt(opt64(m.facts.key.uid ? m.facts.key.uidvalidity : std::nullopt));
-    uid.add_opt(opt64(m.facts.key.uidvalidity ? m.facts.key.uid : std::nullopt));
-    sha.add_clean(m.facts.key.sha256);
-    msgid.add_opt(m.facts.message_id);
-    sender.add_opt(m.facts.from);
-    subject.add_opt(m.facts.subject);
-    submitter.add_opt(m.facts.submitter);
-    size.add(static_cast<std::int64_t>(m.facts.size));
-    outc.add(to_string(res.result));
-    if (res.result == outcome::stored || res.result == outcome::duplicate) {
-      err.add_null();
-    } else {
-      err.add_opt(res.detail.empty() ? std::optional<std::string>() : res.detail);
+  // 4. The ledger, one row per message: rows new to the ledger (nearly all) with COPY, those
+  //    it has seen before (attempts counted, a file ingested again) with the upsert. Should
+  //    another writer add one of the new keys meanwhile, the COPY stops on the unique key and
+  //    every row goes through the upsert instead.
+  std::vector<std::size_t> fresh_rows, known_rows;
+  {
+    std::vector<bool> known(group.size(), false);
+    array_builder source, folder, uidvalidity, uid, sha;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const message_key& k = group[i]->facts.key;
+      source.add_clean(k.source);
+      folder.add_clean(k.folder);
+      uidvalidity.add_opt(opt64(k.uid ? k.uidvalidity : std::nullopt));
+      uid.add_opt(opt64(k.uidvalidity ? k.uid : std::nullopt));
+      sha.add_clean(k.sha256);
     }
-    array_builder ids;
-    for (const std::int64_t id : res.report_ids) ids.add(id);
-    refs.add(ids.str());
+    for (const auto& r : exec(tx, "ledger_known", source.str(), folder.str(), uidvalidity.str(),
+                              uid.str(), sha.str())) {
+      known.at(static_cast<std::size_t>(r[0].as<std::int64_t>() - 1)) = true;
+    }
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      (known[i] ? known_rows : fresh_rows).push_back(i);
+    }
   }
-  exec(tx, "upsert_messages", source.str(), folder.str(), uidvalidity.str(), uid.str(), sha.str(),
-       msgid.str(), sender.str(), subject.str(), submitter.str(), size.str(), outc.str(), err.str(),
-       refs.str());
+  if (!fresh_rows.empty()) {
+    savepoint sp(tx, "ledger");
+    try {
+      statement = "copy_messages";
+      copy_stream ledger(tx, "tlsrpt.messages", ledger_copy_columns());
+      copy_rows& out = ledger.rows();
+      for (const std::size_t i : fresh_rows) {
+        encode_ledger([&](std::size_t) -> copy_rows& { return out; }, *group[i], results[i]);
+        out.add(std::int64_t{1});  // attempts
+        ledger.end_row();
+      }
+      ledger.complete();
+      sp.release();
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "23505") throw;
+      sp.rollback();
+      known_rows.clear();
+      for (std::size_t i = 0; i < group.size(); ++i) known_rows.push_back(i);
+    }
+  }
+  if (!known_rows.empty()) {
+    std::array<array_builder, 13> col;
+    for (const std::size_t i : known_rows) {
+      encode_ledger([&](std::size_t c) -> array_builder& { return col[c]; }, *group[i], results[i]);
+    }
+    exec(tx, "upsert_messages", col[0].str(), col[1].str(), col[2].str(), col[3].str(),
+         col[4].str(), col[5].str(), col[6].str(), col[7].str(), col[8].str(), col[9].str(),
+         col[10].str(), col[11].str(), col[12].str());
+  }
   return results;
 }
 
