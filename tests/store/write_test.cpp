@@ -12,6 +12,41 @@ namespace st = tlsrpt::store;
 using tlsrpt::test::scratch_database;
 using namespace tlsrpt::test::store;
 
+namespace {
+
+// A write started while another transaction (`hold`) holds an uncommitted row the write will
+// need: `hold` commits only once the writer waits on that row's lock, so the race is the one
+// a test means, whatever the machine's speed.
+struct raced_write {
+  bool waited = false;  // the writer did wait on the held row
+  std::vector<st::message_result> results;
+  std::string failure;  // what write() threw, if it did
+};
+
+raced_write write_while_held(const std::string& url, pqxx::work& hold,
+                             const std::vector<st::message_input>& batch) {
+  raced_write out;
+  std::thread writer([&] {
+    try {
+      st::pg_store store(url);
+      out.results = store.write(batch);
+    } catch (const std::exception& e) {
+      out.failure = e.what();
+    }
+  });
+  for (int i = 0; i < 3000 && !out.waited; ++i) {
+    out.waited = count(url,
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock'") > 0;
+    if (!out.waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hold.commit();
+  writer.join();
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("a report is stored with its policies, failure details and ledger row") {
   scratch_database db;
   migrated(db.url());
@@ -197,29 +232,11 @@ TEST_CASE("a report another writer commits while the COPY waits on it is a dupli
               tlsrpt::report::format_timestamp(raced.date_end), st::content_digest(raced))[0]
           .as<std::int64_t>();
 
-  std::vector<st::message_input> batch{imap_message(1, {raced}), imap_message(2, {other})};
-  std::vector<st::message_result> results;
-  std::string failure;
-  std::thread writer([&] {
-    try {
-      st::pg_store store(db.url());
-      results = store.write(batch);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  });
-  // Commit only once the writer waits on the held row (its COPY), so the race is the one meant.
-  bool waited = false;
-  for (int i = 0; i < 3000 && !waited; ++i) {
-    waited = count(db.url(),
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                   " AND wait_event_type = 'Lock'") > 0;
-    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  hold.commit();
-  writer.join();
-  REQUIRE(waited);
-  REQUIRE(failure.empty());
+  const std::vector<st::message_input> batch{imap_message(1, {raced}), imap_message(2, {other})};
+  const raced_write w = write_while_held(db.url(), hold, batch);
+  REQUIRE(w.waited);
+  REQUIRE(w.failure.empty());
+  const auto& results = w.results;
   REQUIRE(results.size() == 2);
   CHECK(results[0].result == st::outcome::duplicate);
   CHECK(results[0].report_ids == std::vector<std::int64_t>{held_id});
@@ -246,30 +263,13 @@ TEST_CASE(
       "INSERT INTO tlsrpt.messages (source, folder, uidvalidity, uid, sha256, error, attempts)"
       " VALUES ('main', 'INBOX', 1, 1, 'x', 'connection lost', 1)");
 
-  std::vector<st::message_input> batch{
+  const std::vector<st::message_input> batch{
       imap_message(1, {make_report("Ledger", "l-1", 1, {{.successful = 3}})}),
       imap_message(2, {make_report("Ledger", "l-2", 1, {{.successful = 4}})})};
-  std::vector<st::message_result> results;
-  std::string failure;
-  std::thread writer([&] {
-    try {
-      st::pg_store store(db.url());
-      results = store.write(batch);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  });
-  bool waited = false;
-  for (int i = 0; i < 3000 && !waited; ++i) {
-    waited = count(db.url(),
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                   " AND wait_event_type = 'Lock'") > 0;
-    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  hold.commit();
-  writer.join();
-  REQUIRE(waited);
-  REQUIRE(failure.empty());
+  const raced_write w = write_while_held(db.url(), hold, batch);
+  REQUIRE(w.waited);
+  REQUIRE(w.failure.empty());
+  const auto& results = w.results;
   REQUIRE(results.size() == 2);
   CHECK(results[0].result == st::outcome::stored);
   CHECK(results[1].result == st::outcome::stored);
