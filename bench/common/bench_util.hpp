@@ -111,11 +111,47 @@ inline double self_cpu_seconds() {
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
+// CPU seconds (user + system) of one /proc/<pid>/stat line; 0 when it cannot be read.
+inline double stat_cpu_seconds(const std::string& line) {
+  const auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 > line.size()) return 0;
+  // After ") ": state is field 3; utime and stime are fields 14 and 15.
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int f = 3; f <= 15 && rest >> field; ++f) {
+    if (f == 14) utime = std::strtod(field.c_str(), nullptr);
+    if (f == 15) stime = std::strtod(field.c_str(), nullptr);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds (user + system) used so far by the PostgreSQL backends serving database `db`
+// (their process title reads "postgres: USER DB HOST(PORT) ..."): the server work of one
+// client's queries, without the server's background processes.
+inline double backends_cpu_seconds(const std::string& db) {
+  double total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmd(e.path() / "cmdline");
+    std::string title;
+    if (!std::getline(cmd, title, '\0') || !title.starts_with("postgres: ")) continue;
+    std::istringstream words(title.substr(10));
+    std::string user, database;
+    if (!(words >> user >> database) || database != db) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (std::getline(in, line)) total += stat_cpu_seconds(line);
+  }
+  return total;
+}
+
 // CPU seconds (user + system) used so far by every live process whose command name is `comm`
 // ("postgres": the local server, its backends and helpers), from /proc/<pid>/stat. Tells how a
 // benchmark's time splits between the client and a server on the same machine.
 inline double processes_cpu_seconds(const std::string& comm) {
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   double total = 0;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
@@ -127,15 +163,7 @@ inline double processes_cpu_seconds(const std::string& comm) {
     const auto open = line.find('('), close = line.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close < open) continue;
     if (line.compare(open + 1, close - open - 1, comm) != 0) continue;
-    // After ") ": state is field 3; utime and stime are fields 14 and 15.
-    std::istringstream rest(line.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int f = 3; f <= 15 && rest >> field; ++f) {
-      if (f == 14) utime = std::strtod(field.c_str(), nullptr);
-      if (f == 15) stime = std::strtod(field.c_str(), nullptr);
-    }
-    total += (utime + stime) / tick;
+    total += stat_cpu_seconds(line);
   }
   return total;
 }

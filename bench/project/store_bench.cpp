@@ -100,6 +100,9 @@ int main(int argc, char** argv) try {
   std::size_t stored = 0;
   const double client0 = tlsrpt::bench::self_cpu_seconds();
   const double server0 = tlsrpt::bench::processes_cpu_seconds("postgres");
+  const std::string db =
+      url.substr(url.find_last_of('/') + 1, url.find('?') - url.find_last_of('/') - 1);
+  const double backend0 = tlsrpt::bench::backends_cpu_seconds(db);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t at = 0; at < inputs.size(); at += batch) {
     const std::size_t n = std::min(batch, inputs.size() - at);
@@ -109,13 +112,15 @@ int main(int argc, char** argv) try {
   const double t = tlsrpt::bench::seconds_since(t0);
   const double client_cpu = tlsrpt::bench::self_cpu_seconds() - client0;
   const double server_cpu = tlsrpt::bench::processes_cpu_seconds("postgres") - server0;
+  const double backend_cpu = tlsrpt::bench::backends_cpu_seconds(db) - backend0;
   std::printf(
       "{\"bench\":\"store\",\"messages\":%zu,\"reports\":%zu,\"policies\":%zu,"
       "\"failure_details\":%zu,\"stored\":%zu,\"batch\":%zu,\"seconds\":%.6f,"
       "\"reports_per_s\":%.1f,\"messages_per_s\":%.1f,\"client_cpu_s\":%.3f,\"server_cpu_s\":%.3f,"
+      "\"backend_cpu_s\":%.3f,"
       "\"peak_rss_kib\":%ld}\n",
       inputs.size(), reports, policies, details, stored, batch, t, static_cast<double>(reports) / t,
-      static_cast<double>(inputs.size()) / t, client_cpu, server_cpu,
+      static_cast<double>(inputs.size()) / t, client_cpu, server_cpu, backend_cpu,
       tlsrpt::bench::peak_rss_kib());
   return stored == reports ? 0 : 1;
 } catch (const std::exception& e) {
