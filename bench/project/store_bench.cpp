@@ -100,8 +100,11 @@ int main(int argc, char** argv) try {
   std::size_t stored = 0;
   const double client0 = tlsrpt::bench::self_cpu_seconds();
   const double server0 = tlsrpt::bench::processes_cpu_seconds("postgres");
-  const std::string db =
-      url.substr(url.find_last_of('/') + 1, url.find('?') - url.find_last_of('/') - 1);
+  // The database name: the URL's path, without its query.
+  std::string_view path(url);
+  path = path.substr(0, path.find('?'));
+  path.remove_prefix(path.find_last_of('/') + 1);
+  const std::string db(path);
   const double backend0 = tlsrpt::bench::backends_cpu_seconds(db);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t at = 0; at < inputs.size(); at += batch) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tlsrpt/digest/sha256.hpp"
+
 namespace tlsrpt::mime {
 
 // GMime's global state (g_mime_init / g_mime_shutdown). `main` creates one before the first
@@ -86,6 +88,6 @@ extraction extract_any(std::string_view bytes, const limits& lim = {});
 std::string gunzip(std::string_view gz, std::size_t max_bytes);
 
 // Lowercase hex SHA-256 of some bytes (message and report digests for the store).
-std::string sha256_hex(std::string_view bytes);
+using digest::sha256_hex;
 
 }  // namespace tlsrpt::mime

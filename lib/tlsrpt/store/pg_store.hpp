@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tlsrpt/digest/sha256.hpp"
 #include "tlsrpt/store/store.hpp"
 
 namespace tlsrpt::store {
@@ -163,6 +164,6 @@ std::string content_digest(const report::report& r);
 // submitter, else "".
 std::string reporter_of(const report::report& r, const std::optional<std::string>& submitter);
 // Hex SHA-256 of bytes.
-std::string sha256_hex(std::string_view bytes);
+using digest::sha256_hex;
 
 }  // namespace tlsrpt::store
