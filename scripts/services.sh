@@ -6,7 +6,7 @@
 #   scripts/services.sh start   start both (idempotent); prints the environment to use
 #   scripts/services.sh stop    stop what this script started, by pid
 #   scripts/services.sh env     print the environment (for: eval "$(scripts/services.sh env)")
-#   scripts/services.sh status  say what is running
+#   scripts/services.sh status  say what is running (exit 0 only when both are)
 #
 # Environment: TLSRPT_STATE_DIR (default: <repo>/.state), TLSRPT_PG_PORT, TLSRPT_IMAP_PORT,
 # TLSRPT_IMAPS_PORT (default: free ports picked at first start, then kept).
@@ -268,9 +268,18 @@ case ${1:-} in
     [[ -f $state/env.sh ]] || die "not started (no $state/env.sh)"
     cat "$state/env.sh"
     ;;
-  status)
-    pid_alive "$state/pg/data/postmaster.pid" && echo "postgresql: running" || echo "postgresql: stopped"
-    pid_alive "$state/dovecot/run/master.pid" && echo "dovecot: running" || echo "dovecot: stopped"
+  status)  # exit 0 when both run, else 3 (LSB "not running")
+    rc=0
+    for svc in "postgresql $state/pg/data/postmaster.pid" \
+      "dovecot $state/dovecot/run/master.pid"; do
+      if pid_alive "${svc#* }"; then
+        echo "${svc%% *}: running"
+      else
+        echo "${svc%% *}: stopped"
+        rc=3
+      fi
+    done
+    exit $rc
     ;;
   *)
     echo "usage: $0 start|stop|env|status" >&2
