@@ -126,25 +126,37 @@ inline double stat_cpu_seconds(const std::string& line) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Calls f(dir) with /proc/<pid> of every live process.
+template <typename F>
+void for_each_process(F&& f) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos) f(e.path());
+  }
+}
+
+inline std::string first_line(const std::filesystem::path& file, char delimiter = '\n') {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line, delimiter);
+  return line;
+}
+
 // CPU seconds (user + system) used so far by the PostgreSQL backends serving database `db`
 // (their process title reads "postgres: USER DB HOST(PORT) ..."): the server work of one
 // client's queries, without the server's background processes.
 inline double backends_cpu_seconds(const std::string& db) {
   double total = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string pid = e.path().filename().string();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmd(e.path() / "cmdline");
-    std::string title;
-    if (!std::getline(cmd, title, '\0') || !title.starts_with("postgres: ")) continue;
+  for_each_process([&](const std::filesystem::path& proc) {
+    const std::string title = first_line(proc / "cmdline", '\0');
+    if (!title.starts_with("postgres: ")) return;
     std::istringstream words(title.substr(10));
     std::string user, database;
-    if (!(words >> user >> database) || database != db) continue;
-    std::ifstream in(e.path() / "stat");
-    std::string line;
-    if (std::getline(in, line)) total += stat_cpu_seconds(line);
-  }
+    if ((words >> user >> database) && database == db) {
+      total += stat_cpu_seconds(first_line(proc / "stat"));
+    }
+  });
   return total;
 }
 
@@ -153,18 +165,12 @@ inline double backends_cpu_seconds(const std::string& db) {
 // benchmark's time splits between the client and a server on the same machine.
 inline double processes_cpu_seconds(const std::string& comm) {
   double total = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string pid = e.path().filename().string();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "stat");
-    std::string line;
-    if (!std::getline(in, line)) continue;
+  for_each_process([&](const std::filesystem::path& proc) {
+    const std::string line = first_line(proc / "stat");
     const auto open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close < open) continue;
-    if (line.compare(open + 1, close - open - 1, comm) != 0) continue;
-    total += stat_cpu_seconds(line);
-  }
+    if (open == std::string::npos || close == std::string::npos || close < open) return;
+    if (line.compare(open + 1, close - open - 1, comm) == 0) total += stat_cpu_seconds(line);
+  });
   return total;
 }
 

@@ -13,11 +13,15 @@
 
 namespace {
 
-// The corpus extracted and parsed into store inputs (not timed), counting what it holds.
-std::vector<tlsrpt::store::message_input> to_inputs(const tlsrpt::bench::corpus& c,
-                                                    const std::string& source, std::size_t* reports,
-                                                    std::size_t* policies, std::size_t* details) {
+// The corpus extracted and parsed into store inputs (not timed), and what it holds.
+struct prepared {
   std::vector<tlsrpt::store::message_input> inputs;
+  std::size_t reports = 0, policies = 0, details = 0;
+};
+
+prepared to_inputs(const tlsrpt::bench::corpus& c, const std::string& source) {
+  prepared out;
+  auto& inputs = out.inputs;
   inputs.reserve(c.mails.size());
   for (std::size_t i = 0; i < c.mails.size(); ++i) {
     const auto& m = c.mails[i];
@@ -35,11 +39,9 @@ std::vector<tlsrpt::store::message_input> to_inputs(const tlsrpt::bench::corpus&
       in.kind = tlsrpt::store::outcome::stored;
       for (auto& f : x.reports) {
         auto r = tlsrpt::report::parse(f.json);
-        if (reports != nullptr) ++*reports;
-        if (policies != nullptr) *policies += r.policies.size();
-        for (const auto& p : r.policies) {
-          if (details != nullptr) *details += p.failure_details.size();
-        }
+        ++out.reports;
+        out.policies += r.policies.size();
+        for (const auto& p : r.policies) out.details += p.failure_details.size();
         in.reports.push_back({std::move(r), std::move(f.json)});
       }
     } else {
@@ -49,7 +51,7 @@ std::vector<tlsrpt::store::message_input> to_inputs(const tlsrpt::bench::corpus&
     }
     inputs.push_back(std::move(in));
   }
-  return inputs;
+  return out;
 }
 
 }  // namespace
@@ -74,9 +76,8 @@ int main(int argc, char** argv) try {
     std::cerr << "tlsrpt-bench-store: --url is required and --batch must be positive\n";
     return 64;
   }
-  std::size_t reports = 0, policies = 0, details = 0;
-  const auto inputs =
-      to_inputs(tlsrpt::bench::load_corpus(args), "bench", &reports, &policies, &details);
+  const prepared corpus = to_inputs(tlsrpt::bench::load_corpus(args), "bench");
+  const auto& inputs = corpus.inputs;
   // The warm-up: a first batch of 100 further mails of the same generator stream (distinct
   // reports), before the clock. A fresh connection's first batch costs the server ~25 ms more
   // (catalog caches, statement preparation); the figures are those of a running collector.
@@ -88,7 +89,7 @@ int main(int argc, char** argv) try {
       warm_corpus.mails.push_back(tlsrpt::bench::generate(opt, args.count + i).bytes);
     }
   }
-  const auto warmup = to_inputs(warm_corpus, "warmup", nullptr, nullptr, nullptr);
+  const auto warmup = to_inputs(warm_corpus, "warmup").inputs;
 
   tlsrpt::store::migrate(url);
   tlsrpt::store::pg_store store(url);
@@ -122,10 +123,10 @@ int main(int argc, char** argv) try {
       "\"reports_per_s\":%.1f,\"messages_per_s\":%.1f,\"client_cpu_s\":%.3f,\"server_cpu_s\":%.3f,"
       "\"backend_cpu_s\":%.3f,"
       "\"peak_rss_kib\":%ld}\n",
-      inputs.size(), reports, policies, details, stored, batch, t, static_cast<double>(reports) / t,
-      static_cast<double>(inputs.size()) / t, client_cpu, server_cpu, backend_cpu,
-      tlsrpt::bench::peak_rss_kib());
-  return stored == reports ? 0 : 1;
+      inputs.size(), corpus.reports, corpus.policies, corpus.details, stored, batch, t,
+      static_cast<double>(corpus.reports) / t, static_cast<double>(inputs.size()) / t, client_cpu,
+      server_cpu, backend_cpu, tlsrpt::bench::peak_rss_kib());
+  return stored == corpus.reports ? 0 : 1;
 } catch (const std::exception& e) {
   std::cerr << "tlsrpt-bench-store: " << e.what() << "\n";
   return 1;

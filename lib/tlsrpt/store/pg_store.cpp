@@ -239,7 +239,6 @@ class array_builder : public value_encoder<array_builder> {
     sep();
     out_ += "NULL";
   }
-  void reserve(std::size_t bytes) { out_.reserve(bytes); }
   std::string str() const { return out_ + "}"; }
 
  private:
@@ -306,10 +305,7 @@ class copy_rows : public value_encoder<copy_rows> {
   void end_row() {
     out_.push_back('\n');
     fresh_ = true;
-    ++rows_;
   }
-  void reserve(std::size_t bytes) { out_.reserve(bytes); }
-  std::size_t rows() const { return rows_; }
   const std::string& text() const { return out_; }
   std::string& buffer() { return out_; }
   // Forgets the rows (after they were sent), keeping the buffer.
@@ -325,7 +321,6 @@ class copy_rows : public value_encoder<copy_rows> {
   }
   std::string out_;
   bool fresh_ = true;
-  std::size_t rows_ = 0;
 };
 
 // Sends rows with COPY ... FROM STDIN while they are being built: every ~64 KiB of rows goes
