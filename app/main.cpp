@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app.hpp"
+#include "manual.hpp"
 #if TLSRPT_HAVE_IMAP
 #include "tlsrpt/imap/curl_mailbox.hpp"
 #endif
@@ -88,11 +89,31 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  // Internal: the build generates the manual page and the shell completions from this very
+  // definition (app/manual.cpp), so neither can drift from --help. No group: hidden.
+  auto* manpage = app.add_subcommand("manpage", "Write tlsrpt-collector(1) in roff to stdout");
+  manpage->group("");
+  std::string completion_shell;
+  auto* completion = app.add_subcommand("completion", "Write a shell completion script");
+  completion->group("");
+  completion->add_option("shell", completion_shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? exit_code::ok : exit_code::usage;
+  }
+
+  if (*manpage) {
+    write_manpage(app, std::cout);
+    return exit_code::ok;
+  }
+  if (*completion) {
+    write_completion(app, completion_shell, std::cout);
+    return exit_code::ok;
   }
 
   try {
