@@ -18,6 +18,7 @@
 #endif
 #if TLSRPT_HAVE_IMAP
 #include "tlsrpt/imap/mailbox.hpp"
+#include "tlsrpt/imap/oauth2.hpp"
 #endif
 
 namespace tlsrpt::app {
@@ -151,6 +152,11 @@ int report_exception(std::exception_ptr e) {
     what = err.what();
 #endif
 #if TLSRPT_HAVE_IMAP
+  } catch (const imap::oauth2_error& err) {
+    code = err.configuration() ? exit_code::config
+           : err.transient()   ? exit_code::temporary
+                               : exit_code::unavailable;
+    what = err.what();
   } catch (const imap::error& err) {
     code = err.transient() ? exit_code::temporary : exit_code::unavailable;
     what = err.what();

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libcurl4-openssl-dev libgmime-3.0-dev zlib1g-dev rapidjson-dev libpqxx-dev
   libyaml-cpp-dev doctest-dev libspdlog-dev libcli11-dev
-  postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq
+  postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq python3
   man-db bsdextrautils zsh
 )
 

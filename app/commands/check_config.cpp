@@ -12,11 +12,23 @@ namespace tlsrpt::app {
 
 namespace {
 
-const char* secret_kind(const config::mailbox& m) {
+std::string credentials_of(const config::mailbox& m) {
+  if (m.oauth) {
+    const auto& o = *m.oauth;
+    std::string s = "OAuth2 (" + std::string(config::to_string(o.provider)) + ", " +
+                    (o.refresh_grant() ? "refresh-token grant from " + *o.refresh_token_file
+                                       : std::string("client-credentials grant")) +
+                    ", client " + o.client_id + ", " + o.token_url + ")";
+    if (o.client_secret.from == config::secret_ref::kind::env)
+      s += ", client secret from $" + o.client_secret.name;
+    if (o.client_secret.from == config::secret_ref::kind::file)
+      s += ", client secret from " + o.client_secret.name;
+    return s;
+  }
   const bool env = m.secret.from == config::secret_ref::kind::env;
   if (m.auth == config::auth_method::xoauth2)
-    return env ? "OAuth2 token from $" : "OAuth2 token from ";
-  return env ? "password from $" : "password from ";
+    return (env ? "OAuth2 token from $" : "OAuth2 token from ") + m.secret.name;
+  return (env ? "password from $" : "password from ") + m.secret.name;
 }
 
 // Keeps the worst exit code: configuration problems outrank unavailable outrank temporary.
@@ -71,9 +83,14 @@ int cmd_check_config(context& ctx, const check_args& a) {
   if (c.mailboxes.empty()) std::cout << "Mailboxes: none configured (poll and run need one)\n";
   for (const auto& m : c.mailboxes) {
     std::cout << "Mailbox " << m.name << ": " << server_url(m.url) << m.folder << " as "
-              << m.username << ", " << secret_kind(m) << m.secret.name;
+              << m.username << ", " << credentials_of(m);
     try {
-      (void)config::resolve_secret(m.secret, c.file);
+      if (m.oauth) {
+        if (m.oauth->client_secret.from != config::secret_ref::kind::none)
+          (void)config::resolve_secret(m.oauth->client_secret, c.file);
+      } else {
+        (void)config::resolve_secret(m.secret, c.file);
+      }
       std::cout << " (present)\n";
     } catch (const config::error& e) {
       std::cout << "\n  MISSING SECRET: " << e.what() << "\n";
@@ -87,10 +104,20 @@ int cmd_check_config(context& ctx, const check_args& a) {
     if (!a.connect) continue;
 #if TLSRPT_HAVE_IMAP
     try {
-      imap::curl_mailbox mb(connection_of(m, c.file));
-      const auto st = mb.select(m.folder);
+      const auto tokens = token_source_of(m, c.file);
+      if (tokens) {
+        (void)tokens->token();
+        std::cout << "  token: ok: got an access token from " << m.oauth->token_url << "\n";
+      }
+      const auto mb = open_mailbox(connection_of(m, c.file), tokens.get());
+      const auto st = mb->select(m.folder);
       std::cout << "  connect: ok: logged in, " << m.folder << " has " << st.exists
                 << " message(s), UIDVALIDITY " << st.uidvalidity << "\n";
+    } catch (const imap::oauth2_error& e) {
+      std::cout << "  token: FAILED: " << e.what() << "\n";
+      worsen(code, e.configuration() ? exit_code::config
+                   : e.transient()   ? exit_code::temporary
+                                     : exit_code::unavailable);
     } catch (const imap::error& e) {
       std::cout << "  connect: FAILED: " << e.what() << "\n";
       worsen(code, e.transient() ? exit_code::temporary : exit_code::unavailable);

@@ -31,7 +31,9 @@ imap::connection_options connection_of(const config::mailbox& m, const std::stri
   imap::connection_options o;
   o.url = server_url(m.url);
   o.username = m.username;
-  if (m.auth == config::auth_method::xoauth2) {
+  if (m.oauth) {
+    // From the token source, per connection.
+  } else if (m.auth == config::auth_method::xoauth2) {
     o.oauth2_token = config::resolve_secret(m.secret, file);
   } else {
     o.password = config::resolve_secret(m.secret, file);
@@ -43,6 +45,27 @@ imap::connection_options connection_of(const config::mailbox& m, const std::stri
   o.operation_timeout = whole_seconds(m.operation_timeout);
   o.max_message_bytes = static_cast<std::size_t>(m.max_message_size);
   return o;
+}
+
+std::shared_ptr<imap::token_source> token_source_of(const config::mailbox& m,
+                                                    const std::string& file) {
+  if (!m.oauth) return nullptr;
+  const auto& a = *m.oauth;
+  imap::oauth2_options o;
+  o.token_url = a.token_url;
+  o.client_id = a.client_id;
+  if (a.client_secret.from != config::secret_ref::kind::none)
+    o.client_secret = config::resolve_secret(a.client_secret, file);
+  o.scope = a.scope;
+  if (a.refresh_token_file) o.refresh_token_file = *a.refresh_token_file;
+  o.timeout = whole_seconds(m.connect_timeout);
+  return std::make_shared<imap::token_source>(std::move(o));
+}
+
+std::unique_ptr<imap::curl_mailbox> open_mailbox(const imap::connection_options& o,
+                                                 imap::token_source* tokens) {
+  if (tokens != nullptr) return imap::connect_with_token(o, *tokens);
+  return std::make_unique<imap::curl_mailbox>(o);
 }
 #endif
 
@@ -58,7 +81,9 @@ std::size_t clear_failure_marks(const config::mailbox& m, const std::string& fil
   }
 #if TLSRPT_HAVE_IMAP
   try {
-    imap::curl_mailbox mb(connection_of(m, file));
+    const auto tokens = token_source_of(m, file);
+    const auto mbp = open_mailbox(connection_of(m, file), tokens.get());
+    auto& mb = *mbp;
     const auto st = mb.select(folder);
     if (st.uidvalidity != uidvalidity) {
       log->warn("{}/{}: UIDVALIDITY changed ({} -> {}): the next pass rescans the folder", m.name,

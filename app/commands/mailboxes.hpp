@@ -9,6 +9,7 @@
 #include "tlsrpt/config/config.hpp"
 #if TLSRPT_HAVE_IMAP
 #include "tlsrpt/imap/curl_mailbox.hpp"
+#include "tlsrpt/imap/oauth2.hpp"
 #endif
 #if TLSRPT_HAVE_COLLECTOR
 #include "tlsrpt/collector/collector.hpp"
@@ -26,8 +27,15 @@ const config::mailbox* find_mailbox(const config::configuration& c, const std::s
 std::string server_url(const std::string& url);
 
 #if TLSRPT_HAVE_IMAP
-// Resolves the secret now: throws config::error naming the key when it is missing.
+// Resolves the secret now: throws config::error naming the key when it is missing. With
+// `oauth2:` the token is left empty: it comes from the mailbox's token_source.
 imap::connection_options connection_of(const config::mailbox& m, const std::string& file);
+// The token source of a mailbox with `oauth2:` (null without), its client secret resolved now.
+std::shared_ptr<imap::token_source> token_source_of(const config::mailbox& m,
+                                                    const std::string& file);
+// Connected and logged in: with a token from `tokens` when there is one.
+std::unique_ptr<imap::curl_mailbox> open_mailbox(const imap::connection_options& o,
+                                                 imap::token_source* tokens);
 #endif
 
 // Removes the failure keyword from `uids` in `folder` when its UIDVALIDITY still matches.

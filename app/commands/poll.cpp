@@ -18,12 +18,15 @@ namespace {
 struct wiring {
   std::vector<collector::mailbox_job> jobs;
   std::vector<imap::connection_options> connections;
+  std::vector<std::shared_ptr<imap::token_source>> tokens;  // null: no oauth2
   collector::connect_fn connect;
   collector::open_store_fn open_store;
 };
 
 // Resolves every secret before the first pass, so a missing one is a configuration error at
-// start (exit 78), not a failure found five minutes later.
+// start (exit 78), not a failure found five minutes later. OAuth2 tokens are got now too: a
+// provider refusing our client is a configuration error (78) at start; a provider out of
+// reach fails the pass instead (`run` retries it; `poll` exits 75).
 wiring wire(context& ctx) {
   const auto& c = ctx.cfg();
   if (c.mailboxes.empty())
@@ -35,11 +38,23 @@ wiring wire(context& ctx) {
   for (std::size_t i = 0; i < c.mailboxes.size(); ++i) {
     w.jobs.push_back(job_of(c.mailboxes[i], c.lim, i));
     w.connections.push_back(connection_of(c.mailboxes[i], c.file));
+    w.tokens.push_back(token_source_of(c.mailboxes[i], c.file));
+    if (w.tokens.back()) {
+      try {
+        (void)w.tokens.back()->token();
+      } catch (const imap::oauth2_error& e) {
+        if (e.configuration())
+          throw failure(exit_code::config, c.mailboxes[i].name + ": " + e.what());
+        ctx.log()->warn("mailbox {}: {}", c.mailboxes[i].name, e.what());
+      }
+    }
   }
   const std::string url = ctx.database_url();
   ctx.migrate_if_configured();
-  w.connect = [conns = w.connections](const collector::mailbox_job& j) {
-    return std::make_unique<imap::curl_mailbox>(conns.at(j.config_index));
+  w.connect = [conns = w.connections, tokens = w.tokens](
+                  const collector::mailbox_job& j) -> std::unique_ptr<imap::mailbox> {
+    // A token about to expire is renewed here, before the pass logs in.
+    return open_mailbox(conns.at(j.config_index), tokens.at(j.config_index).get());
   };
   w.open_store = [url] { return std::make_unique<store::pg_store>(url); };
   return w;

@@ -332,3 +332,79 @@ TEST_CASE("connection strings are redacted for logs") {
   CHECK(cfg::redact_url("postgresql://u@h/db") == "postgresql://u@h/db");
   CHECK(cfg::redact_url("host=h password=pw dbname=x") == "host=h password=*** dbname=x");
 }
+
+namespace {
+std::string oauth_mailbox(const std::string& oauth2) {
+  return "mailboxes:\n  - name: m365\n    url: imaps://outlook.office365.com/INBOX\n"
+         "    username: tlsrpt@contoso.com\n    oauth2:\n" +
+         oauth2;
+}
+}  // namespace
+
+TEST_CASE("oauth2 with provider microsoft gets the tenant's token URL and the app-only scope") {
+  const auto c =
+      cfg::parse(oauth_mailbox("      provider: microsoft\n      tenant: contoso.onmicrosoft.com\n"
+                               "      client_id: 00000000-0000-0000-0000-000000000000\n"
+                               "      client_secret_env: TLSRPT_OAUTH_SECRET\n"));
+  const auto& m = c.mailboxes.at(0);
+  CHECK(m.auth == cfg::auth_method::xoauth2);
+  CHECK(m.secret.from == cfg::secret_ref::kind::none);
+  REQUIRE(m.oauth);
+  CHECK(m.oauth->provider == cfg::oauth2::provider_kind::microsoft);
+  CHECK(m.oauth->token_url ==
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+  CHECK(m.oauth->scope == "https://outlook.office365.com/.default");
+  CHECK_FALSE(m.oauth->refresh_grant());
+  CHECK(m.oauth->client_secret.key_path == "mailboxes[0].oauth2.client_secret_env");
+  CHECK(m.oauth->client_secret.name == "TLSRPT_OAUTH_SECRET");
+}
+
+TEST_CASE("oauth2 with a refresh token file is the refresh-token grant; google needs one") {
+  const auto c = cfg::parse(
+      oauth_mailbox("      provider: google\n      client_id: abc.apps.googleusercontent.com\n"
+                    "      client_secret_file: /run/secrets/google\n"
+                    "      refresh_token_file: /var/lib/tlsrpt-collector/refresh-token\n"));
+  const auto& o = *c.mailboxes.at(0).oauth;
+  CHECK(o.refresh_grant());
+  CHECK(o.token_url == "https://oauth2.googleapis.com/token");
+  CHECK(o.client_secret.from == cfg::secret_ref::kind::file);
+  const auto e = error_of(
+      oauth_mailbox("      provider: google\n      client_id: x\n      client_secret_env: S\n"));
+  CHECK(e.key_path() == "mailboxes[0].oauth2");
+  CHECK(e.cause().find("refresh_token_file") != std::string::npos);
+  const auto ms =
+      cfg::parse(oauth_mailbox("      provider: microsoft\n      tenant: t\n      client_id: x\n"
+                               "      refresh_token_file: /r\n      scope: custom\n"));
+  CHECK(ms.mailboxes.at(0).oauth->scope == "custom");
+}
+
+TEST_CASE("oauth2 mistakes are configuration errors at their line") {
+  CHECK(error_of(oauth_mailbox("      provider: yahoo\n      client_id: x\n")).key_path() ==
+        "mailboxes[0].oauth2.provider");
+  CHECK(error_of(oauth_mailbox("      provider: generic\n      client_id: x\n"
+                               "      client_secret_env: S\n"))
+            .cause() == "provider generic needs token_url");
+  CHECK(error_of(oauth_mailbox("      provider: microsoft\n      client_id: x\n"
+                               "      client_secret_env: S\n"))
+            .cause()
+            .find("tenant") != std::string::npos);
+  CHECK(error_of(oauth_mailbox("      provider: microsoft\n      tenant: t\n      client_id: x\n"))
+            .cause()
+            .find("client secret") != std::string::npos);
+  const auto plain_http = error_of(
+      oauth_mailbox("      provider: generic\n      client_id: x\n      client_secret_env: S\n"
+                    "      token_url: http://idp.example.com/token\n"));
+  CHECK(plain_http.key_path() == "mailboxes[0].oauth2.token_url");
+  CHECK(plain_http.line() == 9);
+  CHECK_NOTHROW(cfg::parse(
+      oauth_mailbox("      provider: generic\n      client_id: x\n      client_secret_env: S\n"
+                    "      token_url: http://127.0.0.1:8080/token\n")));
+  CHECK(error_of(oauth_mailbox("      provider: generic\n      client_id: x\n"
+                               "      client_secret_env: S\n      token: y\n"))
+            .key_path() == "mailboxes[0].oauth2.token");
+  const auto both = error_of(
+      "mailboxes:\n  - name: m\n    url: imaps://h/INBOX\n    username: u\n"
+      "    password_env: P\n    oauth2:\n      provider: google\n      client_id: x\n"
+      "      refresh_token_file: /r\n");
+  CHECK(both.cause().find("more than one credential source") != std::string::npos);
+}

@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace tlsrpt::config {
 
@@ -217,13 +218,124 @@ std::string folder_from_url(const std::string& url) {
   return out;
 }
 
+bool loopback_host(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+// The provider presets: Microsoft identity platform v2.0 and Google's OAuth 2.0 endpoint.
+oauth2 read_oauth2(const reader& r, const YAML::Node& n, const std::string& path) {
+  r.expect_map(n, path,
+               {"provider", "tenant", "client_id", "client_secret_env", "client_secret_file",
+                "refresh_token_file", "token_url", "scope"});
+  if (!n.IsMap()) r.fail(n, path, "expected a mapping with at least provider and client_id");
+  oauth2 o;
+  o.line = reader::line_of(n);
+  for (const char* required : {"provider", "client_id"})
+    if (!n[required]) r.fail(n, path, std::string("missing required key \"") + required + "\"");
+  const std::string prov =
+      lower(trim(r.scalar(n["provider"], reader::join(path, "provider"), "a provider name")));
+  if (prov == "microsoft") {
+    o.provider = oauth2::provider_kind::microsoft;
+  } else if (prov == "google") {
+    o.provider = oauth2::provider_kind::google;
+  } else if (prov == "generic") {
+    o.provider = oauth2::provider_kind::generic;
+  } else {
+    r.fail(n["provider"], reader::join(path, "provider"),
+           "expected microsoft, google or generic, got \"" + n["provider"].Scalar() + "\"");
+  }
+  r.read(n, path, "tenant", o.tenant);
+  r.read(n, path, "client_id", o.client_id);
+  if (o.client_id.empty())
+    r.fail(n["client_id"], reader::join(path, "client_id"), "must not be empty");
+  int secrets = 0;
+  for (const auto& [key, kind] : {std::pair{"client_secret_env", secret_ref::kind::env},
+                                  std::pair{"client_secret_file", secret_ref::kind::file}}) {
+    const YAML::Node s = n[key];
+    if (!s) continue;
+    ++secrets;
+    o.client_secret.from = kind;
+    o.client_secret.key_path = reader::join(path, key);
+    o.client_secret.name = r.scalar(s, o.client_secret.key_path, "a string");
+    o.client_secret.line = reader::line_of(s);
+    if (o.client_secret.name.empty()) r.fail(s, o.client_secret.key_path, "must not be empty");
+  }
+  if (secrets > 1) r.fail(n, path, "set only one of client_secret_env and client_secret_file");
+  r.read(n, path, "refresh_token_file", o.refresh_token_file);
+  if (o.refresh_token_file && o.refresh_token_file->empty())
+    r.fail(n["refresh_token_file"], reader::join(path, "refresh_token_file"), "must not be empty");
+  if (!o.refresh_token_file && secrets == 0)
+    r.fail(n, path,
+           "the client-credentials grant needs a client secret: set client_secret_env or "
+           "client_secret_file (or refresh_token_file for the refresh-token grant)");
+  switch (o.provider) {
+    case oauth2::provider_kind::microsoft:
+      if (o.tenant.empty() && !n["token_url"])
+        r.fail(n, path, "provider microsoft needs tenant (e.g. contoso.onmicrosoft.com)");
+      o.token_url = "https://login.microsoftonline.com/" + o.tenant + "/oauth2/v2.0/token";
+      // App-only access takes the resource's .default scope; delegated access names the
+      // permission, and offline_access keeps a refresh token coming.
+      o.scope = o.refresh_grant()
+                    ? "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access"
+                    : "https://outlook.office365.com/.default";
+      break;
+    case oauth2::provider_kind::google:
+      // Gmail's IMAP takes no service-account token without domain-wide delegation (a signed
+      // JWT grant we do not do): the user consents once and we keep refreshing.
+      if (!o.refresh_grant())
+        r.fail(n, path, "provider google needs refresh_token_file (the refresh-token grant)");
+      o.token_url = "https://oauth2.googleapis.com/token";
+      break;
+    case oauth2::provider_kind::generic:
+      if (!n["token_url"]) r.fail(n, path, "provider generic needs token_url");
+      break;
+  }
+  r.read(n, path, "token_url", o.token_url);
+  r.read(n, path, "scope", o.scope);
+  const std::string url_path = reader::join(path, "token_url");
+  const YAML::Node url_node = n["token_url"] ? n["token_url"] : n;
+  const std::string scheme = lower(o.token_url.substr(0, o.token_url.find("://")));
+  const auto host_start = o.token_url.find("://");
+  std::string host = host_start == std::string::npos ? "" : o.token_url.substr(host_start + 3);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (host.starts_with("[")) {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host_start == std::string::npos || host.empty() || (scheme != "https" && scheme != "http"))
+    r.fail(url_node, url_path, "expected an https:// URL, got \"" + redact_url(o.token_url) + "\"");
+  if (o.token_url.find('@') != std::string::npos)
+    r.fail(url_node, url_path, "must not contain credentials: use client_secret_env");
+  // The client secret travels in the request body: plain HTTP only to a local token proxy.
+  if (scheme == "http" && !loopback_host(lower(host)))
+    r.fail(url_node, url_path, "must be https:// (http:// is allowed only to a loopback host)");
+  return o;
+}
+
 mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& path,
                      const limits& lim) {
   r.expect_map(n, path,
-               {"name", "url", "folder", "username", "password_env", "password_file", "token_file",
-                "token_env", "allow_plaintext", "ca_file", "tls_verify", "actions", "keywords",
-                "batch_size", "max_message_size", "max_report_size", "connect_timeout",
-                "operation_timeout", "max_attempts"});
+               {"name",
+                "url",
+                "folder",
+                "username",
+                "password_env",
+                "password_file",
+                "token_file",
+                "token_env",
+                "allow_plaintext",
+                "ca_file",
+                "tls_verify",
+                "actions",
+                "keywords",
+                "batch_size",
+                "max_message_size",
+                "max_report_size",
+                "connect_timeout",
+                "operation_timeout",
+                "max_attempts",
+                "oauth2"});
   if (!n.IsMap()) r.fail(n, path, "expected a mapping with at least name, url and username");
   mailbox m;
   m.line = reader::line_of(n);
@@ -268,13 +380,19 @@ mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& pa
     m.auth = method;
     if (m.secret.name.empty()) r.fail(s, m.secret.key_path, "must not be empty");
   }
+  if (const YAML::Node o = n["oauth2"]) {
+    ++sources;
+    m.oauth = read_oauth2(r, o, reader::join(path, "oauth2"));
+    m.auth = auth_method::xoauth2;
+  }
   if (sources == 0)
     r.fail(n, path,
-           "no credentials: set one of password_env, password_file, token_env or token_file");
+           "no credentials: set one of password_env, password_file, token_env, token_file or "
+           "oauth2");
   if (sources > 1)
     r.fail(n, path,
            "more than one credential source: set only one of password_env, password_file, "
-           "token_env, token_file");
+           "token_env, token_file, oauth2");
 
   r.read(n, path, "ca_file", m.ca_file);
   r.read(n, path, "tls_verify", m.tls_verify);
@@ -470,6 +588,18 @@ void apply_environment(configuration& c) {
     c.db.url = url;
     c.db.url_from_environment = true;
   }
+}
+
+std::string_view to_string(oauth2::provider_kind p) noexcept {
+  switch (p) {
+    case oauth2::provider_kind::microsoft:
+      return "microsoft";
+    case oauth2::provider_kind::google:
+      return "google";
+    case oauth2::provider_kind::generic:
+      return "generic";
+  }
+  return "generic";
 }
 
 std::string resolve_secret(const secret_ref& ref, const std::string& file) {

@@ -51,13 +51,31 @@ std::string_view to_string(action::kind k) noexcept;
 
 enum class auth_method { password, xoauth2 };
 
+// OAuth2 tokens the collector gets and renews itself (issue 17): the refresh-token grant when
+// refresh_token_file is set (Google, delegated Microsoft), else the client-credentials grant
+// (Microsoft app-only IMAP access). token_url and scope default from the provider.
+struct oauth2 {
+  enum class provider_kind { microsoft, google, generic };
+  provider_kind provider = provider_kind::generic;
+  std::string tenant;  // microsoft: the directory, e.g. contoso.onmicrosoft.com
+  std::string client_id;
+  secret_ref client_secret;                       // client_secret_env / client_secret_file
+  std::optional<std::string> refresh_token_file;  // read before and rewritten after a rotation
+  std::string token_url;                          // https:// (http:// only to a loopback host)
+  std::string scope;                              // space-separated; may be empty
+  int line = 0;
+  bool refresh_grant() const noexcept { return refresh_token_file.has_value(); }
+};
+std::string_view to_string(oauth2::provider_kind p) noexcept;
+
 struct mailbox {
   std::string name;
   std::string url;     // imaps://host[:port][/folder] or imap://... (plaintext/STARTTLS)
   std::string folder;  // from the `folder` key, else the URL path, else INBOX
   std::string username;
   auth_method auth = auth_method::password;
-  secret_ref secret;  // password_env / password_file / token_file / token_env
+  secret_ref secret;            // password_env / password_file / token_file / token_env
+  std::optional<oauth2> oauth;  // set: tokens from the provider (auth xoauth2, no `secret`)
   bool allow_plaintext = false;
   std::optional<std::string> ca_file;
   bool tls_verify = true;
