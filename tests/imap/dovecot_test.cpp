@@ -343,7 +343,7 @@ TEST_CASE("a wrong password is a clear, non-transient login error") {
   CHECK(e.code() == 67);  // CURLE_LOGIN_DENIED, not a timeout (28): no hang
   CHECK_FALSE(e.transient());
   const std::string what = e.what();
-  CHECK_MESSAGE(what.find("login as t3 at imap://") != std::string::npos, what);
+  CHECK_MESSAGE(what.starts_with("imap: cannot log in as t3 at imap://"), what);
   CHECK_MESSAGE(what.find("AUTHENTICATIONFAILED") != std::string::npos, what);
   CHECK(what.find("wrong-password") == std::string::npos);
 }
@@ -360,7 +360,9 @@ TEST_CASE("a server that is down is a transient error") {
   const auto e = expect_error([&] { m.select("INBOX"); });
   CHECK(e.transient());
   CHECK(e.code() == 7);  // CURLE_COULDNT_CONNECT
-  CHECK_MESSAGE(std::string(e.what()).starts_with("imap: cannot SELECT INBOX: "), e.what());
+  // Issue 14: the phase that failed, not the command that needed the connection.
+  CHECK_MESSAGE(std::string(e.what()).starts_with("imap: cannot connect to " + o.url + ": "),
+                e.what());
 }
 
 TEST_CASE("an untrusted server certificate is refused with the host named") {
@@ -468,4 +470,64 @@ TEST_CASE("UIDVALIDITY changes when the folder is deleted and created again") {
   CHECK(after.uidvalidity != before);
   CHECK(after.exists == 1);
   CHECK(m.fetch(m.search({}).at(0).uid) == message(2));
+}
+
+TEST_CASE("a batch FETCH streams every message byte-exact and leaves the read state alone") {
+  for (const auto& o : {plain("t2"), imaps("t2")}) {
+    CAPTURE(o.url);
+    scratch_folder f(o, "batch");
+    curl_mailbox m(o);
+    std::vector<std::string> sent;
+    std::vector<std::uint32_t> uids;
+    for (int i = 0; i < 60; ++i) {
+      // Sizes from a few hundred octets to 400 KB, so literals cross every read boundary.
+      sent.push_back(message(i, 300 + static_cast<std::size_t>(i) * 7000));
+      uids.push_back(
+          m.append(f.name(), sent.back(),
+                   i % 3 == 0 ? std::vector<std::string>{"\\Seen"} : std::vector<std::string>{}));
+    }
+    m.select(f.name());
+    std::vector<std::uint32_t> got;
+    m.fetch_many(uids, [&](tlsrpt::imap::fetched_message& fm) {
+      const auto i =
+          static_cast<std::size_t>(std::find(uids.begin(), uids.end(), fm.uid) - uids.begin());
+      REQUIRE(i < sent.size());
+      CHECK_FALSE(fm.error);
+      CHECK(fm.raw == sent[i]);
+      got.push_back(fm.uid);
+      return true;
+    });
+    CHECK(got == uids);
+    // BODY.PEEK[]: unread mail is still unread, read mail still read.
+    const auto refs = m.search({});
+    REQUIRE(refs.size() == 60);
+    for (std::size_t i = 0; i < refs.size(); ++i) CHECK(refs[i].seen == (i % 3 == 0));
+  }
+}
+
+TEST_CASE("imaps:// on the STARTTLS port says so, naming the TLS handshake") {
+  auto o = imaps("t3");
+  o.url = "imaps://127.0.0.1:" + require_env("TLSRPT_TEST_IMAP_PORT") + "/";
+  curl_mailbox m(o);
+  const auto e = expect_error([&] { m.select("INBOX"); });
+  const std::string what = e.what();
+  CHECK_FALSE(e.transient());
+  CHECK_MESSAGE(what.starts_with("imap: cannot complete the TLS handshake with " + o.url), what);
+  CHECK_MESSAGE(what.find("use imap://127.0.0.1:143/") != std::string::npos, what);
+}
+
+TEST_CASE("imap:// on the implicit-TLS port is recognised by the server's TLS answer") {
+  auto o = plain("t3");
+  o.url = "imap://127.0.0.1:" + require_env("TLSRPT_TEST_IMAPS_PORT") + "/";
+  o.connect_timeout = 60s;  // detected after a quiet moment, long before this
+  curl_mailbox m(o);
+  const auto e = expect_error([&] { m.select("INBOX"); });
+  const std::string what = e.what();
+  CHECK_FALSE(e.transient());
+  CHECK_MESSAGE(what.starts_with("imap: cannot read the greeting of " + o.url), what);
+  CHECK_MESSAGE(what.find("speaks implicit TLS; use imaps://127.0.0.1:") != std::string::npos,
+                what);
+  o.url = "imap://127.0.0.1:993/";
+  const auto e993 = expect_error([&] { curl_mailbox m993(o); });
+  CHECK(std::string(e993.what()).find("port 993 speaks implicit TLS") != std::string::npos);
 }

@@ -101,8 +101,22 @@ void fake_imap_server::talk(int fd) {
         const std::lock_guard lock(mutex_);
         received_.push_back(line);
       }
-      const auto reply = respond_(line);
-      send_all(fd, reply);
+      auto reply = respond_(line);
+      const auto stall_at = reply.find(stall);
+      const bool stalls = stall_at != std::string::npos;
+      if (stalls) reply.resize(stall_at);
+      const std::size_t step = chunk_bytes_ == 0 ? reply.size() : chunk_bytes_.load();
+      for (std::size_t off = 0; off < reply.size(); off += step) {
+        send_all(fd, reply.substr(off, step));
+        if (chunk_pause_.count() > 0) std::this_thread::sleep_for(chunk_pause_);
+      }
+      if (stalls) {  // hold the connection in silence until the client goes
+        while (wait_readable(fd, stop_)) {
+          char sink[512];
+          if (::recv(fd, sink, sizeof sink, 0) <= 0) return;
+        }
+        return;
+      }
       if (upper(line).find(" LOGOUT") != std::string::npos) return;
     }
   }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -23,6 +25,15 @@ class fake_imap_server {
   fake_imap_server(const fake_imap_server&) = delete;
   fake_imap_server& operator=(const fake_imap_server&) = delete;
 
+  // In a reply, `stall` stops the server there: what comes before it is sent, then the
+  // connection is held open in silence.
+  static constexpr const char* stall = "\x01STALL\x01";
+  // Replies go out in pieces of `bytes` octets with `pause` between them (0: whole).
+  void chunked(std::size_t bytes, std::chrono::milliseconds pause = {}) {
+    chunk_bytes_ = bytes;
+    chunk_pause_ = pause;
+  }
+
   int port() const { return port_; }
   std::string url() const { return "imap://127.0.0.1:" + std::to_string(port_) + "/"; }
   std::vector<std::string> received() const;
@@ -40,6 +51,8 @@ class fake_imap_server {
   int listener_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> chunk_bytes_{0};
+  std::chrono::milliseconds chunk_pause_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> received_;
   std::thread thread_;

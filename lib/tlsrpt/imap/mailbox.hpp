@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tlsrpt::imap {
@@ -22,18 +25,33 @@ struct message_ref {
   bool seen = false;       // \Seen before we fetched it
 };
 
-// An IMAP failure. `code()` is the CURLcode (0 when the server answered NO/BAD), `transient()`
-// is true for network-level failures where the next pass may succeed.
+// An IMAP failure. `code()` is the CURLcode (0 when the server answered NO/BAD or broke the
+// protocol), `server_status()` the server's tagged answer when it refused ("NO [TRYCREATE]
+// ..."), kept apart from the CURLcode; `transient()` is true for failures where the next pass
+// may succeed (network, timeouts, RFC 5530 UNAVAILABLE).
 class error : public std::runtime_error {
  public:
-  error(const std::string& what, int code, bool transient)
-      : std::runtime_error(what), code_(code), transient_(transient) {}
+  error(const std::string& what, int code, bool transient, std::string server_status = {})
+      : std::runtime_error(what),
+        code_(code),
+        transient_(transient),
+        server_status_(std::move(server_status)) {}
   int code() const noexcept { return code_; }
   bool transient() const noexcept { return transient_; }
+  const std::string& server_status() const noexcept { return server_status_; }
 
  private:
   int code_;
   bool transient_;
+  std::string server_status_;
+};
+
+struct fetched_message {
+  std::uint32_t uid = 0;
+  std::uint64_t size = 0;  // octets announced by the server
+  std::string raw;         // the message; empty when oversized or failed
+  bool oversized = false;  // over the limit: not downloaded
+  std::optional<std::string> error;
 };
 
 class mailbox {
@@ -47,7 +65,15 @@ class mailbox {
   // UIDs in the selected folder that carry none of `exclude_keywords` (all when empty),
   // ascending, with their sizes and \Seen state.
   virtual std::vector<message_ref> search(const std::vector<std::string>& exclude_keywords) = 0;
-  virtual std::string fetch(std::uint32_t uid) = 0;  // the raw message, BODY.PEEK[] or BODY[]
+  virtual std::string fetch(std::uint32_t uid) = 0;  // the raw message, BODY.PEEK[]
+  // Fetches `uids` (ascending, without duplicates) and calls `on_message` for each, as it
+  // arrives. Every UID asked is answered exactly once: with its octets, as oversized (read
+  // past, not held), or with a per-message `error` (the server sent nothing usable for it).
+  // `on_message` returning false takes no more (the rest of the answer is read past, and the
+  // UIDs not delivered yet are not reported). Throws imap::error when the connection fails.
+  // The default fetches one at a time with fetch(), for fakes and simple mailboxes.
+  virtual void fetch_many(std::span<const std::uint32_t> uids,
+                          const std::function<bool(fetched_message&)>& on_message);
   virtual void add_flags(std::span<const std::uint32_t> uids,
                          const std::vector<std::string>& flags) = 0;
   virtual void remove_flags(std::span<const std::uint32_t> uids,
@@ -55,5 +81,21 @@ class mailbox {
   // Moves to `target` (created if missing): MOVE, else COPY + \Deleted + UID EXPUNGE.
   virtual void move(std::span<const std::uint32_t> uids, const std::string& target) = 0;
 };
+
+inline void mailbox::fetch_many(std::span<const std::uint32_t> uids,
+                                const std::function<bool(fetched_message&)>& on_message) {
+  for (const auto uid : uids) {
+    fetched_message m;
+    m.uid = uid;
+    try {
+      m.raw = fetch(uid);
+      m.size = m.raw.size();
+    } catch (const error& e) {
+      if (e.transient()) throw;
+      m.error = e.what();
+    }
+    if (!on_message(m)) return;
+  }
+}
 
 }  // namespace tlsrpt::imap
