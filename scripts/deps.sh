@@ -8,7 +8,7 @@ packages=(
   libcurl4-openssl-dev libgmime-3.0-dev zlib1g-dev rapidjson-dev libpqxx-dev
   libyaml-cpp-dev doctest-dev libspdlog-dev libcli11-dev
   postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq python3
-  man-db bsdextrautils zsh
+  man-db bsdextrautils zsh libsystemd-dev
 )
 
 missing=()

@@ -5,6 +5,7 @@
 
 #include "../app.hpp"
 #include "mailboxes.hpp"
+#include "tlsrpt/service/notify.hpp"
 #if TLSRPT_HAVE_COLLECTOR && TLSRPT_HAVE_STORE && TLSRPT_HAVE_IMAP
 #include "tlsrpt/store/pg_store.hpp"
 #define TLSRPT_HAVE_PIPELINE 1
@@ -106,7 +107,11 @@ int cmd_run(context& ctx) {
   log->info("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} jitter)",
             TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
             config::format_duration(o.jitter));
+  // Type=notify: systemd counts the unit as started once the configuration, the secrets and
+  // the schema are in order (all checked by wire()), not when the process exists.
+  service::notify_ready("polling " + std::to_string(w.jobs.size()) + " mailbox(es)");
   const int rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), log);
+  service::notify_stopping();
   log->info("stopped");
   return rc;
 #else
