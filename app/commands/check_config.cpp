@@ -56,7 +56,10 @@ int cmd_check_config(context& ctx, const check_args& a) {
     worsen(code, exit_code::config);
   } else {
     std::cout << "Database: " << config::redact_url(c.db.url)
-              << (c.db.url_from_environment ? " (from TLSRPT_DATABASE_URL)" : "") << "\n";
+              << (c.db.url_from_environment  ? " (from TLSRPT_DATABASE_URL)"
+                  : c.db.url_from_credential ? " (from the credential database-url)"
+                                             : "")
+              << "\n";
     if (a.connect) {
 #if TLSRPT_HAVE_STORE
       try {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "support/support.hpp"
@@ -407,4 +408,88 @@ TEST_CASE("oauth2 mistakes are configuration errors at their line") {
       "    password_env: P\n    oauth2:\n      provider: google\n      client_id: x\n"
       "      refresh_token_file: /r\n");
   CHECK(both.cause().find("more than one credential source") != std::string::npos);
+}
+
+namespace {
+// A credentials directory of its own for one test, removed after it.
+class creds_dir {
+ public:
+  creds_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tlsrpt_creds_XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~creds_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  creds_dir(const creds_dir&) = delete;
+  creds_dir& operator=(const creds_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+}  // namespace
+
+TEST_CASE("a secret can come as a systemd credential, by its name or as the units load it") {
+  const creds_dir d;
+  tlsrpt::test::write_file(d.path() / "imap-password", "s3cret\n");
+  // What `LoadCredential=tlsrpt:/etc/tlsrpt-collector/credentials` makes of the file token.
+  tlsrpt::test::write_file(d.path() / "tlsrpt_token", "bearer-token");
+  scoped_env creds("CREDENTIALS_DIRECTORY", d.path().c_str());
+  const auto c = cfg::parse(
+      "mailboxes:\n"
+      "  - {name: a, url: imaps://h/INBOX, username: u, password_credential: imap-password}\n"
+      "  - {name: b, url: imaps://h/INBOX, username: u, token_credential: token}\n",
+      "creds.yaml");
+  REQUIRE(c.mailboxes.size() == 2);
+  CHECK(c.mailboxes[0].auth == cfg::auth_method::password);
+  CHECK(cfg::resolve_secret(c.mailboxes[0].secret, c.file) == "s3cret");
+  CHECK(c.mailboxes[1].auth == cfg::auth_method::xoauth2);
+  CHECK(cfg::resolve_secret(c.mailboxes[1].secret, c.file) == "bearer-token");
+}
+
+TEST_CASE("a missing credential or credentials directory is a configuration error naming it") {
+  const auto c = cfg::parse(
+      "mailboxes:\n"
+      "  - {name: a, url: imaps://h/INBOX, username: u, password_credential: imap-password}\n",
+      "creds.yaml");
+  {
+    scoped_env creds("CREDENTIALS_DIRECTORY", nullptr);
+    try {
+      (void)cfg::resolve_secret(c.mailboxes[0].secret, c.file);
+      FAIL("no credentials directory, yet a secret");
+    } catch (const cfg::error& e) {
+      CHECK(std::string(e.what()).find("$CREDENTIALS_DIRECTORY is not set") != std::string::npos);
+      CHECK(std::string(e.what()).find("mailboxes[0].password_credential") != std::string::npos);
+    }
+  }
+  const creds_dir d;
+  scoped_env creds("CREDENTIALS_DIRECTORY", d.path().c_str());
+  CHECK_THROWS_WITH_AS((void)cfg::resolve_secret(c.mailboxes[0].secret, c.file),
+                       doctest::Contains("cannot read the credential imap-password"), cfg::error);
+  // A name is a file name in the directory, never a way out of it.
+  tlsrpt::test::write_file(d.path() / "outside", "x");
+  std::filesystem::create_directories(d.path() / "sub");
+  scoped_env sub("CREDENTIALS_DIRECTORY", (d.path() / "sub").c_str());
+  CHECK_FALSE(cfg::read_credential("../outside").has_value());
+  CHECK_FALSE(cfg::read_credential("..").has_value());
+}
+
+TEST_CASE(
+    "the database URL comes from the credential database-url unless the environment sets it") {
+  const creds_dir d;
+  tlsrpt::test::write_file(d.path() / "tlsrpt_database-url", "postgresql://cred@db/tlsrpt\n");
+  scoped_env creds("CREDENTIALS_DIRECTORY", d.path().c_str());
+  {
+    scoped_env no_url("TLSRPT_DATABASE_URL", nullptr);
+    const auto c = cfg::parse("database:\n  url: postgresql://file@db/tlsrpt\n", "db.yaml");
+    CHECK(c.db.url == "postgresql://cred@db/tlsrpt");
+    CHECK(c.db.url_from_credential);
+  }
+  scoped_env url("TLSRPT_DATABASE_URL", "postgresql://env@db/tlsrpt");
+  const auto c = cfg::parse("database:\n  url: postgresql://file@db/tlsrpt\n", "db.yaml");
+  CHECK(c.db.url == "postgresql://env@db/tlsrpt");
+  CHECK_FALSE(c.db.url_from_credential);
 }

@@ -226,7 +226,7 @@ bool loopback_host(std::string_view host) {
 oauth2 read_oauth2(const reader& r, const YAML::Node& n, const std::string& path) {
   r.expect_map(n, path,
                {"provider", "tenant", "client_id", "client_secret_env", "client_secret_file",
-                "refresh_token_file", "token_url", "scope"});
+                "client_secret_credential", "refresh_token_file", "token_url", "scope"});
   if (!n.IsMap()) r.fail(n, path, "expected a mapping with at least provider and client_id");
   oauth2 o;
   o.line = reader::line_of(n);
@@ -249,8 +249,10 @@ oauth2 read_oauth2(const reader& r, const YAML::Node& n, const std::string& path
   if (o.client_id.empty())
     r.fail(n["client_id"], reader::join(path, "client_id"), "must not be empty");
   int secrets = 0;
-  for (const auto& [key, kind] : {std::pair{"client_secret_env", secret_ref::kind::env},
-                                  std::pair{"client_secret_file", secret_ref::kind::file}}) {
+  for (const auto& [key, kind] :
+       {std::pair{"client_secret_env", secret_ref::kind::env},
+        std::pair{"client_secret_file", secret_ref::kind::file},
+        std::pair{"client_secret_credential", secret_ref::kind::credential}}) {
     const YAML::Node s = n[key];
     if (!s) continue;
     ++secrets;
@@ -260,14 +262,17 @@ oauth2 read_oauth2(const reader& r, const YAML::Node& n, const std::string& path
     o.client_secret.line = reader::line_of(s);
     if (o.client_secret.name.empty()) r.fail(s, o.client_secret.key_path, "must not be empty");
   }
-  if (secrets > 1) r.fail(n, path, "set only one of client_secret_env and client_secret_file");
+  if (secrets > 1)
+    r.fail(n, path,
+           "set only one of client_secret_env, client_secret_file and client_secret_credential");
   r.read(n, path, "refresh_token_file", o.refresh_token_file);
   if (o.refresh_token_file && o.refresh_token_file->empty())
     r.fail(n["refresh_token_file"], reader::join(path, "refresh_token_file"), "must not be empty");
   if (!o.refresh_token_file && secrets == 0)
     r.fail(n, path,
-           "the client-credentials grant needs a client secret: set client_secret_env or "
-           "client_secret_file (or refresh_token_file for the refresh-token grant)");
+           "the client-credentials grant needs a client secret: set client_secret_env, "
+           "client_secret_file or client_secret_credential (or refresh_token_file for the "
+           "refresh-token grant)");
   switch (o.provider) {
     case oauth2::provider_kind::microsoft:
       if (o.tenant.empty() && !n["token_url"])
@@ -324,6 +329,8 @@ mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& pa
                 "password_file",
                 "token_file",
                 "token_env",
+                "password_credential",
+                "token_credential",
                 "allow_plaintext",
                 "ca_file",
                 "tls_verify",
@@ -369,7 +376,9 @@ mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& pa
        {std::tuple{"password_env", secret_ref::kind::env, auth_method::password},
         std::tuple{"password_file", secret_ref::kind::file, auth_method::password},
         std::tuple{"token_env", secret_ref::kind::env, auth_method::xoauth2},
-        std::tuple{"token_file", secret_ref::kind::file, auth_method::xoauth2}}) {
+        std::tuple{"token_file", secret_ref::kind::file, auth_method::xoauth2},
+        std::tuple{"password_credential", secret_ref::kind::credential, auth_method::password},
+        std::tuple{"token_credential", secret_ref::kind::credential, auth_method::xoauth2}}) {
     const YAML::Node s = n[key];
     if (!s) continue;
     ++sources;
@@ -387,12 +396,12 @@ mailbox read_mailbox(const reader& r, const YAML::Node& n, const std::string& pa
   }
   if (sources == 0)
     r.fail(n, path,
-           "no credentials: set one of password_env, password_file, token_env, token_file or "
-           "oauth2");
+           "no credentials: set one of password_env, password_file, password_credential, "
+           "token_env, token_file, token_credential or oauth2");
   if (sources > 1)
     r.fail(n, path,
            "more than one credential source: set only one of password_env, password_file, "
-           "token_env, token_file, oauth2");
+           "password_credential, token_env, token_file, token_credential, oauth2");
 
   r.read(n, path, "ca_file", m.ca_file);
   r.read(n, path, "tls_verify", m.tls_verify);
@@ -587,7 +596,40 @@ void apply_environment(configuration& c) {
   if (url != nullptr && *url != '\0') {
     c.db.url = url;
     c.db.url_from_environment = true;
+    return;
   }
+  // Under systemd the URL (which may hold a password) comes best as a credential: it is then
+  // in neither the environment nor a world-readable file.
+  if (auto cred = read_credential("database-url")) {
+    c.db.url = std::move(*cred);
+    c.db.url_from_credential = true;
+  }
+}
+
+namespace {
+
+std::optional<std::string> read_secret_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  // Files written with `echo` end with a newline that is not part of the secret.
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> read_credential(std::string_view name) {
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir == '\0') return std::nullopt;
+  // A credential name is a file name, never a path out of the credentials directory.
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+    return std::nullopt;
+  const std::filesystem::path base(dir);
+  if (auto s = read_secret_file(base / std::string(name))) return s;
+  return read_secret_file(base / ("tlsrpt_" + std::string(name)));
 }
 
 std::string_view to_string(oauth2::provider_kind p) noexcept {
@@ -614,16 +656,27 @@ std::string resolve_secret(const secret_ref& ref, const std::string& file) {
       return v;
     }
     case secret_ref::kind::file: {
-      std::ifstream in(ref.name, std::ios::binary);
-      if (!in) throw error(file, ref.line, ref.key_path, "cannot read the file " + ref.name);
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      std::string s = ss.str();
-      // Files written with `echo` end with a newline that is not part of the secret.
-      while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-      if (s.empty())
+      auto s = read_secret_file(ref.name);
+      if (!s) throw error(file, ref.line, ref.key_path, "cannot read the file " + ref.name);
+      if (s->empty())
         throw error(file, ref.line, ref.key_path, "the file " + ref.name + " is empty");
-      return s;
+      return *s;
+    }
+    case secret_ref::kind::credential: {
+      const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+      if (dir == nullptr || *dir == '\0')
+        throw error(file, ref.line, ref.key_path,
+                    "cannot read the credential " + ref.name +
+                        ": $CREDENTIALS_DIRECTORY is not set (run under systemd with "
+                        "LoadCredential=, as the shipped units do)");
+      auto s = read_credential(ref.name);
+      if (!s)
+        throw error(file, ref.line, ref.key_path,
+                    "cannot read the credential " + ref.name + " in " + dir +
+                        " (put it in /etc/tlsrpt-collector/credentials/" + ref.name + ")");
+      if (s->empty())
+        throw error(file, ref.line, ref.key_path, "the credential " + ref.name + " is empty");
+      return *s;
     }
   }
   throw error(file, ref.line, ref.key_path, "no secret configured");

@@ -31,12 +31,13 @@ class error : public std::runtime_error {
 };
 
 // Where a secret comes from. Secrets are never in the file itself: the file names an
-// environment variable or a file, and the value is read when it is needed (resolve_secret),
-// so that commands needing only the database run without mailbox credentials.
+// environment variable, a file, or a systemd credential (a file in $CREDENTIALS_DIRECTORY,
+// which LoadCredential= fills), and the value is read when it is needed (resolve_secret), so
+// that commands needing only the database run without mailbox credentials.
 struct secret_ref {
-  enum class kind { none, env, file };
+  enum class kind { none, env, file, credential };
   kind from = kind::none;
-  std::string name;      // the variable name or the file path
+  std::string name;      // the variable name, the file path or the credential name
   std::string key_path;  // "mailboxes[0].password_env", for error messages
   int line = 0;
 };
@@ -94,6 +95,7 @@ struct mailbox {
 struct database {
   std::string url;                    // the TLSRPT_DATABASE_URL environment variable overrides
   bool url_from_environment = false;  // so messages can say where the URL came from
+  bool url_from_credential = false;   // the systemd credential database-url
   bool migrate_on_start = true;
   std::optional<std::string> migrations_dir;  // default: found next to the program
   std::size_t batch_size = 500;               // messages per transaction (ingest)
@@ -140,6 +142,12 @@ void apply_environment(configuration& c);
 
 // Reads a secret now. Throws error naming the key and the variable or file, never the value.
 std::string resolve_secret(const secret_ref& ref, const std::string& file);
+
+// The systemd credential `name` from $CREDENTIALS_DIRECTORY: the file `name`, else
+// `tlsrpt_<name>` (what the shipped units' `LoadCredential=tlsrpt:/etc/tlsrpt-collector/
+// credentials` makes of the file `name` in that directory). nullopt when there is no such
+// credential or no credentials directory.
+std::optional<std::string> read_credential(std::string_view name);
 
 // "30s", "5m", "1h", "2d", "500ms", or a bare number of seconds. Throws std::invalid_argument.
 std::chrono::milliseconds parse_duration(std::string_view text);
