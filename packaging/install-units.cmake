@@ -21,4 +21,6 @@ foreach(unit tlsrpt-collector.service tlsrpt-collector-poll.service)
   message(STATUS "Installing: ${unit_dir}/${unit}")
   configure_file("${TLSRPT_PACKAGING_DIR}/${unit}.in" "${unit_dir}/${unit}" @ONLY)
 endforeach()
-file(INSTALL "${TLSRPT_PACKAGING_DIR}/tlsrpt-collector-poll.timer" DESTINATION "${unit_dir}")
+message(STATUS "Installing: ${unit_dir}/tlsrpt-collector-poll.timer")
+configure_file("${TLSRPT_PACKAGING_DIR}/tlsrpt-collector-poll.timer"
+  "${unit_dir}/tlsrpt-collector-poll.timer" COPYONLY)

@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev doctest-dev libspdlog-dev libcli11-dev
   postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq python3
   man-db bsdextrautils zsh libsystemd-dev
+  debhelper dpkg-dev fakeroot lintian
 )
 
 missing=()
