@@ -164,7 +164,12 @@ proc_result run_collector(const std::vector<std::string>& args, const proc_optio
 // BODY[] (which sets \Seen) and the collector clears it again only when it acknowledges, so a
 // pass that dies between fetch and acknowledgement leaves the ordinary mail of its batch read:
 // `may_be_read` bounds how many (batch size times the faults), 0 for a clean run.
+// `database_totals`: what the whole database holds when several mailboxes share it (default:
+// this mailbox's `t`).
 void check_end_state(const std::string& db_url, const folder& f, const std::string& mailbox,
-                     const gen_totals& t, std::size_t may_be_read = 0);
+                     const gen_totals& t, std::size_t may_be_read = 0,
+                     const gen_totals* database_totals = nullptr);
+// Field by field, for database_totals.
+gen_totals operator+(const gen_totals& a, const gen_totals& b);
 
 }  // namespace tlsrpt::e2e

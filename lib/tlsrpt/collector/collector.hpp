@@ -202,6 +202,18 @@ poll_summary poll_once(const std::vector<mailbox_job>& jobs, const connect_fn& c
                        const message_pipeline& pipeline,
                        const std::shared_ptr<spdlog::logger>& log = nullptr);
 
+// What waiting on an open mailbox ended with (IDLE, RFC 2177).
+enum class wake {
+  changed,     // new mail (or expunges): a pass now
+  timeout,     // `until` came: the caller re-issues the wait or runs its pass
+  stopped,     // the stop flag: the wait ended cleanly (DONE answered)
+  unsupported  // the server has no IDLE: the caller falls back to polling
+};
+// Waits on `mb` (selected by the pass before) until it changes, `until` passes or `stop` is
+// set. Throws imap::error when the connection fails.
+using wait_fn = std::function<wake(imap::mailbox& mb, std::chrono::steady_clock::time_point until,
+                                   const std::atomic<bool>& stop)>;
+
 struct daemon_options {
   std::chrono::milliseconds interval = std::chrono::minutes(5);
   std::chrono::milliseconds jitter = std::chrono::seconds(30);  // up to this much added per pass
@@ -210,12 +222,21 @@ struct daemon_options {
   // How often a sleep looks at the stop flag: SIGTERM is answered within about this long
   // (plus the message in hand).
   std::chrono::milliseconds stop_check = std::chrono::milliseconds(100);
+  // Set: IDLE between passes (`daemon.idle`). Each mailbox then has a thread and one
+  // connection that it keeps between passes and waits on with `wait`; new mail starts a pass
+  // at once, and a full pass still runs every interval. A server without IDLE is polled.
+  wait_fn wait;
+  // RFC 2177 §3: a client re-issues IDLE at least every 29 minutes, before servers drop it.
+  std::chrono::milliseconds idle_reissue = std::chrono::minutes(29);
+  // Another collector held the mailbox when new mail woke us: its pass may have begun before
+  // the mail came, so try again after this long (doubling, up to the interval).
+  std::chrono::milliseconds lock_retry = std::chrono::seconds(2);
 };
 
 // The daemon: polls every mailbox every interval (plus jitter), forever, until `stop` is set
-// (by the signal handler). A failed pass is logged and retried after an exponential backoff,
-// per mailbox, bounded by max_backoff; the others go on. The store is reopened after it
-// fails. Returns 0 once stopped.
+// (by the signal handler); with opts.wait, waits in IDLE between passes (see daemon_options). A
+// failed pass is logged and retried after an exponential backoff, per mailbox, bounded by
+// max_backoff; the others go on. The store is reopened after it fails. Returns 0 once stopped.
 int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
                const open_store_fn& open_store, const daemon_options& opts,
                const std::atomic<bool>& stop, const std::shared_ptr<spdlog::logger>& log = nullptr);

@@ -85,6 +85,7 @@ int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
                const std::atomic<bool>& stop, const message_pipeline& pipeline,
                const std::shared_ptr<spdlog::logger>& log) {
   const auto lg = detail::logger_or_default(log);
+  if (opts.wait) return detail::run_watching(jobs, connect, open_store, opts, stop, pipeline, lg);
   struct slot {
     clock_type::time_point due;
     int failures = 0;

@@ -19,3 +19,15 @@ std::string_view outcome_name(store::outcome o) noexcept;
 std::shared_ptr<spdlog::logger> logger_or_default(const std::shared_ptr<spdlog::logger>& log);
 
 }  // namespace tlsrpt::collector::detail
+
+#include "tlsrpt/collector/collector.hpp"
+
+namespace tlsrpt::collector::detail {
+
+// run_daemon with opts.wait set: one thread per mailbox, IDLE between passes (watch.cpp).
+int run_watching(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
+                 const open_store_fn& open_store, const daemon_options& opts,
+                 const std::atomic<bool>& stop, const message_pipeline& pipeline,
+                 const std::shared_ptr<spdlog::logger>& log);
+
+}  // namespace tlsrpt::collector::detail
