@@ -255,7 +255,9 @@ start_dovecot() {
   local dir=$state/dovecot
   make_certs
   local before=""
-  [[ -f $dir/dovecot.conf ]] && before=$(cat "$dir/dovecot.conf" "$dir/oauth2.conf.ext" 2>/dev/null)
+  # A state directory from before oauth2.conf.ext existed lacks it: cat's failure must not end
+  # the script (set -e), the comparison below then sees a change and reloads.
+  [[ -f $dir/dovecot.conf ]] && before=$(cat "$dir/dovecot.conf" "$dir/oauth2.conf.ext" 2>/dev/null || true)
   write_dovecot_conf
   if pid_alive "$dir/run/master.pid"; then
     # A harness started by an older version of this script: SIGHUP makes Dovecot re-read it.
