@@ -111,6 +111,14 @@ struct summary_args {
 };
 int cmd_summary(context& ctx, const summary_args& a);
 
+struct report_args {
+  std::string html;  // the file to write, or - for stdout
+  int days = 30;
+  std::optional<std::string> domain;
+  int max_domains = 100;  // domain sections in one file, by sessions
+};
+int cmd_report(context& ctx, const report_args& a);
+
 // Maps any exception to an exit code, printing it (once) on stderr.
 int report_exception(std::exception_ptr e);
 

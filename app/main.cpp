@@ -89,6 +89,20 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  report_args report_a;
+  auto* report = app.add_subcommand(
+      "report", "The dashboard as one self-contained HTML file (inline CSS and SVG, no script)");
+  report->add_option("--html", report_a.html, "The file to write, or - for stdout")->required();
+  report->add_option("--days", report_a.days, "Window in days (as summary)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  report->add_option("--domain", report_a.domain, "Only this policy domain");
+  report
+      ->add_option("--max-domains", report_a.max_domains,
+                   "At most this many domain sections, by sessions")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   // Internal: the build generates the manual page and the shell completions from this very
   // definition (app/manual.cpp), so neither can drift from --help. No group: hidden.
   auto* manpage = app.add_subcommand("manpage", "Write tlsrpt-collector(1) in roff to stdout");
@@ -135,6 +149,7 @@ int main(int argc, char** argv) {
     if (*reprocess) return cmd_reprocess(ctx, reprocess_a);
     if (*check) return cmd_check_config(ctx, check_a);
     if (*summary) return cmd_summary(ctx, summary_a);
+    if (*report) return cmd_report(ctx, report_a);
   } catch (...) {
     return report_exception(std::current_exception());
   }

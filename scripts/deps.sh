@@ -10,6 +10,7 @@ packages=(
   postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq python3
   man-db bsdextrautils zsh libsystemd-dev
   debhelper dpkg-dev fakeroot lintian
+  chromium
 )
 
 missing=()
