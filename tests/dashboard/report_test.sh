@@ -6,7 +6,7 @@
 #   report_test.sh TLSRPT_COLLECTOR_BIN OUT_DIR
 set -euo pipefail
 bin=$1
-out=$2
+out=$(realpath -m "$2")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 : "${TLSRPT_TEST_PG_ADMIN_URL:?not set: start the harness with eval \"\$(scripts/services.sh start)\"}"

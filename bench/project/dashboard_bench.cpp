@@ -1,0 +1,77 @@
+// tlsrpt-bench-dashboard URL [runs]: how long the dashboard takes to read and render its pages
+// from a database (scripts/bench.sh fills one with a million reports). Prints one line per page:
+// the median wall time of `runs` runs, split into the store's reads and the rendering.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tlsrpt/dashboard/pages.hpp"
+#include "tlsrpt/store/dashboard.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double ms(clock_type::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+tlsrpt::dashboard::explanation none(std::string_view) { return {"", ""}; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: tlsrpt-bench-dashboard URL [runs]\n");
+    return 64;
+  }
+  const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  try {
+    tlsrpt::store::pg_dashboard db(argv[1]);
+    const auto ctx = tlsrpt::dashboard::served_context(none, 30);
+    std::vector<double> ov_read, ov_render, dom_read, dom_render, msg_read;
+    std::size_t domains = 0, bytes = 0;
+    std::string top;
+    for (int i = 0; i < runs; ++i) {
+      auto t0 = clock_type::now();
+      const auto o = db.read_overview({.days = 30});
+      auto t1 = clock_type::now();
+      const auto page = tlsrpt::dashboard::overview_page(o, ctx);
+      auto t2 = clock_type::now();
+      ov_read.push_back(ms(t1 - t0));
+      ov_render.push_back(ms(t2 - t1));
+      domains = o.domains.size();
+      bytes = page.size();
+      if (!o.domains.empty() && o.domains.front().policy_domain)
+        top = *o.domains.front().policy_domain;
+      if (!top.empty()) {
+        t0 = clock_type::now();
+        const auto d = db.read_domain(top, {.days = 30});
+        t1 = clock_type::now();
+        if (d) (void)tlsrpt::dashboard::domain_page(*d, ctx);
+        t2 = clock_type::now();
+        dom_read.push_back(ms(t1 - t0));
+        dom_render.push_back(ms(t2 - t1));
+      }
+      t0 = clock_type::now();
+      (void)db.read_messages({.days = 30});
+      msg_read.push_back(ms(clock_type::now() - t0));
+    }
+    std::printf("overview  %zu domains, %zu bytes: %.1f ms (store %.1f ms, render %.1f ms)\n",
+                domains, bytes, median(ov_read) + median(ov_render), median(ov_read),
+                median(ov_render));
+    if (!dom_read.empty())
+      std::printf("domain    %s: %.1f ms (store %.1f ms, render %.1f ms)\n", top.c_str(),
+                  median(dom_read) + median(dom_render), median(dom_read), median(dom_render));
+    std::printf("messages  %.1f ms\n", median(msg_read));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tlsrpt-bench-dashboard: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
