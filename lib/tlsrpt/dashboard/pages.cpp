@@ -468,8 +468,13 @@ std::string messages_page(const store::messages_page& m, const page_context& ctx
 }
 
 std::string not_found_page(std::string_view what, const page_context& ctx) {
-  return detail::document("Not found", nav(ctx, ""),
-                          "<h1>Not found</h1>\n<p>" + html::text(what, 200) + "</p>\n", "");
+  return message_page("Not found", what, ctx);
+}
+
+std::string message_page(std::string_view title, std::string_view text, const page_context& ctx) {
+  return detail::document(
+      title, nav(ctx, ""),
+      "<h1>" + html::escape(title) + "</h1>\n<p>" + html::text(text, 400) + "</p>\n", "");
 }
 
 std::string report_file(const store::overview& o, const std::vector<store::domain_detail>& domains,

@@ -39,6 +39,8 @@ std::string overview_page(const store::overview& o, const page_context& ctx);
 std::string domain_page(const store::domain_detail& d, const page_context& ctx);
 std::string messages_page(const store::messages_page& m, const page_context& ctx);
 std::string not_found_page(std::string_view what, const page_context& ctx);
+// A page with a heading and one paragraph (both plain text).
+std::string message_page(std::string_view title, std::string_view text, const page_context& ctx);
 
 // One self-contained document: the overview, each domain's page and the messages, linked by
 // anchors.
