@@ -3,7 +3,7 @@
 # on the local harness. Prints one table and writes BENCHMARKS.md. Never part of ctest.
 #
 #   scripts/bench.sh [--sizes "1000 10000 100000"] [--e2e-sizes "10000 100000"] [--runs 3]
-#                    [--seed 1] [--no-write]
+#                    [--seed 1] [--dashboard-reports 1000000] [--no-write]
 #
 # What runs (each result is the median of --runs runs; the in-process benches take the median
 # of their own passes over one in-memory corpus):
@@ -12,6 +12,8 @@
 #   store         tlsrpt-bench-store: report_store::write() in batches into a fresh database
 #   IMAP floor    tlsrpt-bench-imap-floor: one libcurl connection, UID STORE \Seen, UID FETCH all
 #   end to end    tlsrpt-collector poll, bench mailbox -> fresh database, under /usr/bin/time -v
+#   dashboard     tlsrpt-bench-dashboard: the pages' reads and rendering over a database filled
+#                 by bench/dashboard_fill.sql with --dashboard-reports reports (0: skipped)
 # The bench mailbox (IMAP user "bench") is emptied and refilled with tlsrpt-gen before each
 # IMAP run; scratch databases are dropped on exit.
 set -euo pipefail
@@ -23,14 +25,16 @@ e2e_sizes="10000 100000"
 runs=3
 seed=1
 write_md=1
+dashboard_reports=1000000
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sizes) sizes=$2; shift 2 ;;
     --e2e-sizes) e2e_sizes=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --dashboard-reports) dashboard_reports=$2; shift 2 ;;
     --no-write) write_md=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -178,6 +182,28 @@ YAML
 done
 rm -rf "$maildir"
 
+# ---- dashboard -------------------------------------------------------------------------------
+: >"$work/dashboard.txt"
+if [[ $dashboard_reports -gt 0 ]] && have "$bin/tlsrpt-bench-dashboard"; then
+  log "dashboard: filling a database with $dashboard_reports reports"
+  new_db
+  TLSRPT_DATABASE_URL=$url TLSRPT_MIGRATIONS_DIR=$repo/migrations "$collector" --log-level warn \
+    migrate >/dev/null
+  fill_start=$(date +%s.%N)
+  psql -q -v reports="$dashboard_reports" -f "$repo/bench/dashboard_fill.sql" "$url" >/dev/null
+  fill_s=$(echo "$(date +%s.%N) - $fill_start" | bc -l)
+  log "dashboard: reading and rendering the pages"
+  {
+    printf -- "- %s reports filled by SQL in %.0f s (rollups by the write-time triggers); rollup \
+rows: %s daily, %s failure\n" "$dashboard_reports" "$fill_s" \
+      "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_rollup")" \
+      "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_failure_rollup")"
+    "$bin/tlsrpt-bench-dashboard" "$url" "$runs" | sed 's/^/- /'
+  } >"$work/dashboard.txt"
+  cat "$work/dashboard.txt" >&2
+  drop_db "$url"
+fi
+
 # ---- the table -------------------------------------------------------------------------------
 med() {  # med KIND N FIELD: median over the runs, or empty
   jq -s --arg k "$1" --argjson n "$2" --arg f "$3" '[.[] | select(.kind == $k and .n == $n) |
@@ -284,7 +310,9 @@ $(cat "$table")
 
 $(cat "$work/ratios.txt")
 
-Command: \`scripts/bench.sh --sizes "$sizes" --e2e-sizes "$e2e_sizes" --runs $runs --seed $seed\`.
+$( [[ -s $work/dashboard.txt ]] && { echo "Dashboard (median of $runs, 30-day window; overview = store reads + HTML):"; cat "$work/dashboard.txt"; })
+
+Command: \`scripts/bench.sh --sizes "$sizes" --e2e-sizes "$e2e_sizes" --runs $runs --seed $seed --dashboard-reports $dashboard_reports\`.
 Peak RSS of the in-memory benches includes the corpus they hold (in brackets).
 <!-- bench:end -->
 EOF
