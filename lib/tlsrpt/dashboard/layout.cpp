@@ -35,6 +35,7 @@ margin:1rem 0;padding:0;list-style:none}
 padding:.6rem .8rem}
 .cards .v{display:block;font-size:1.35rem;font-weight:600}
 .cards .k{color:var(--muted);font-size:.85rem}
+.cards .v .why{font-size:.8rem;font-weight:400;margin-top:.2rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 caption{text-align:left;color:var(--muted);font-size:.9rem;padding:.25rem 0}
