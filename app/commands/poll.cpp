@@ -39,6 +39,8 @@ wiring wire(context& ctx) {
   for (std::size_t i = 0; i < c.mailboxes.size(); ++i) {
     w.jobs.push_back(job_of(c.mailboxes[i], c.lim, i));
     w.connections.push_back(connection_of(c.mailboxes[i], c.file));
+    // SIGTERM ends a command stuck on the server within a second (issue 15).
+    w.connections.back().stop = &ctx.stop();
     w.tokens.push_back(token_source_of(c.mailboxes[i], c.file));
     if (w.tokens.back()) {
       try {

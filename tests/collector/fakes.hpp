@@ -103,8 +103,7 @@ class fake_mailbox : public imap::mailbox {
       throw imap::error("imap: cannot UID FETCH " + std::to_string(uid) + ": no such message", 0,
                         false);
     }
-    // Like BODY[] over libcurl's URL form: the server marks the message read.
-    it->second.flags.insert("\\Seen");
+    // BODY.PEEK[]: the read state stays as it is.
     return it->second.raw;
   }
 

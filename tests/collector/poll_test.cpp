@@ -30,9 +30,6 @@ struct fixture {
   fixture() {
     opts.name = "test";
     opts.folder = "INBOX";
-    // Most cases look at the acknowledgement commands alone; the batch \Seen store has its
-    // own cases below.
-    opts.mark_read_before_fetch = false;
     // The exact order of commands is checked with one batch at a time; the overlapped writer
     // has its own cases below.
     opts.overlap_writes = false;
@@ -72,13 +69,12 @@ TEST_CASE("a pass acknowledges all successes with one flag command, only after t
   REQUIRE(adds.size() == 2);
   CHECK(adds[0] == "add_flags 1,2 $TLSRPTProcessed \\Seen");
   CHECK(adds[1] == "add_flags 5 $TLSRPTFailed");
-  // Unread ordinary mail is unread again; read mail is not touched.
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3 \\Seen"});
+  // Ordinary mail, read or unread, is not touched: the fetch is BODY.PEEK[] (issue 17).
+  CHECK(f.log.with("remove_flags").empty());
   CHECK(f.log.with("move").empty());
   // Nothing acknowledged before the write.
   CHECK(f.log.with("write") == std::vector<std::string>{"write 1,2,3,4,5"});
   CHECK(f.log.first("write") < f.log.first("add_flags"));
-  CHECK(f.log.first("write") < f.log.first("remove_flags"));
 
   CHECK(f.mb.at(a).flags.count(processed) == 1);
   CHECK(f.mb.at(b).flags.count("\\Seen") == 1);
@@ -150,8 +146,8 @@ TEST_CASE("a store that cannot commit aborts the pass with nothing acknowledged"
   CHECK(f.log.with("move").empty());
   // The pass stopped at the first failed batch.
   CHECK(f.log.with("fetch") == std::vector<std::string>{"fetch 1", "fetch 2"});
-  // The one unread message fetched is unread again: the mailbox is as before the pass.
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 1 \\Seen"});
+  // Nothing was touched: the mailbox is as before the pass.
+  CHECK(f.log.with("remove_flags").empty());
   CHECK(f.mb.at(1).flags.empty());
   CHECK(f.mb.at(2).flags == std::set<std::string>{"\\Seen"});
   CHECK(f.mb.at(3).flags.empty());
@@ -244,14 +240,17 @@ TEST_CASE("an oversized message is recorded as skipped and flagged failed withou
   CHECK(f.mb.at(big).flags == std::set<std::string>{failed});
 }
 
-TEST_CASE("a network failure while fetching aborts the pass and acknowledges nothing") {
+TEST_CASE("a network failure while fetching writes what came before it, then ends the pass") {
   fixture f;
   f.mb.add("REPORT r1");
   f.mb.add("REPORT r2");
+  f.mb.add("REPORT r3");
   f.mb.transient_fetch_failure = 2;
   CHECK_THROWS_AS(f.poll(), imap::error);
-  CHECK(f.log.with("write").empty());
-  CHECK(f.log.with("add_flags").empty());
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1 $TLSRPTProcessed \\Seen"});
+  CHECK(f.log.first("write 1") < f.log.first("add_flags 1"));
+  CHECK(f.log.with("fetch 3").empty());
   // Counted, so a message that breaks the connection every time cannot stall the mailbox.
   CHECK(f.st.attempts == std::map<std::uint32_t, int>{{2, 1}});
 }
@@ -350,8 +349,8 @@ TEST_CASE("with the move action each outcome class is moved with one command") {
                                                        "move 3 -> Reports/Failed",
                                                        "move 4 -> Other"});
   CHECK(f.log.with("add_flags").empty());
-  // Unread ordinary mail arrives unread in its folder: \Seen is cleared before the move.
-  CHECK(f.log.first("remove_flags 4") < f.log.first("move 4"));
+  // Unread ordinary mail arrives unread in its folder: nothing set \Seen on it.
+  CHECK(f.log.with("remove_flags").empty());
   REQUIRE(f.mb.moved["Other"].size() == 1);
   CHECK(f.mb.moved["Other"][0].flags.empty());
   CHECK(f.mb.moved["Reports/Done"].size() == 2);
@@ -449,31 +448,23 @@ TEST_CASE("a message the server refuses to hand over counts attempts, then is qu
   CHECK(f.mb.at(refused).flags.count(failed) == 1);
 }
 
-TEST_CASE("unread mail is marked read in one command before the batch is fetched") {
+TEST_CASE("nothing marks mail read before or after its fetch: ordinary mail keeps its flags") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
   f.mb.add("REPORT r1");
   f.mb.add("NOTREPORT");
   f.mb.add("REPORT r2", {"\\Seen"});
   f.mb.add("BROKEN");
+  f.mb.add("NOTREPORT", {"\\Seen", "$Label1"});
   f.poll();
-  const auto adds = f.log.with("add_flags");
-  REQUIRE(adds.size() == 3);
-  CHECK(adds[0] == "add_flags 1,2,4 \\Seen");
-  CHECK(adds[1] == "add_flags 1,3 $TLSRPTProcessed \\Seen");
-  CHECK(adds[2] == "add_flags 4 $TLSRPTFailed");
-  // The batch store comes before the first fetch.
-  const auto& ev = f.log.events;
-  const auto first_store = std::find(ev.begin(), ev.end(), "add_flags 1,2,4 \\Seen");
-  const auto first_fetch = std::find(ev.begin(), ev.end(), "fetch 1");
-  CHECK(first_store < first_fetch);
-  // Ordinary mail that was unread is unread again.
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2 \\Seen"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1,3 $TLSRPTProcessed \\Seen",
+                                                            "add_flags 4 $TLSRPTFailed"});
+  CHECK(f.log.with("remove_flags").empty());
+  CHECK(f.mb.at(2).flags.empty());
+  CHECK(f.mb.at(5).flags == std::set<std::string>{"\\Seen", "$Label1"});
 }
 
-TEST_CASE("a stop before the batch is fetched puts back the unread state it had marked") {
+TEST_CASE("a stop mid-batch writes and acknowledges what was fetched, leaves the rest untouched") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
   f.mb.add("REPORT r1");
   f.mb.add("REPORT r2");
   f.mb.add("REPORT r3");
@@ -482,16 +473,15 @@ TEST_CASE("a stop before the batch is fetched puts back the unread state it had 
   };
   const auto s = f.poll();
   CHECK(s.stopped);
-  CHECK(f.log.with("fetch 2").empty());
-  CHECK(f.log.with("add_flags") ==
-        std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 1 $TLSRPTProcessed \\Seen"});
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 2,3 \\Seen"});
+  CHECK(s.stored == 1);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1"});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1 $TLSRPTProcessed \\Seen"});
+  CHECK(f.mb.at(2).flags.empty());
+  CHECK(f.mb.at(3).flags.empty());
 }
 
-TEST_CASE(
-    "a large backlog is marked and acknowledged in groups of batches, after the last commit") {
+TEST_CASE("a large backlog is acknowledged in groups of batches, after the last commit of each") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
   f.opts.batch_size = 1;
   f.opts.flag_groups = 2;  // 5 batches in 2 groups: 3 and 2
   for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
@@ -501,7 +491,6 @@ TEST_CASE(
   const std::vector<std::string> expected{"lock test/INBOX",
                                           "select INBOX",
                                           "search $TLSRPTProcessed $TLSRPTFailed",
-                                          "add_flags 1,2,3 \\Seen",
                                           "fetch 1",
                                           "write 1",
                                           "fetch 2",
@@ -509,7 +498,6 @@ TEST_CASE(
                                           "fetch 3",
                                           "write 3",
                                           "add_flags 1,2,3 $TLSRPTProcessed \\Seen",
-                                          "add_flags 4,5 \\Seen",
                                           "fetch 4",
                                           "write 4",
                                           "fetch 5",
@@ -521,7 +509,6 @@ TEST_CASE(
 
 TEST_CASE("groups with overlapped writes: a group is acknowledged after its last batch's write") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
   f.opts.overlap_writes = true;
   f.opts.batch_size = 1;
   f.opts.flag_groups = 2;
@@ -530,38 +517,30 @@ TEST_CASE("groups with overlapped writes: a group is acknowledged after its last
   const auto s = f.poll();
   CHECK(s.stored == 5);
   CHECK(s.not_a_report == 1);
-  // The second group is marked before its first fetch, which overlaps the write of the first
-  // group's last batch; each group is acknowledged after the write of its last batch.
   CHECK(f.log.with("add_flags") ==
-        std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 4,5,6 \\Seen",
-                                 "add_flags 1,2,3 $TLSRPTProcessed \\Seen",
+        std::vector<std::string>{"add_flags 1,2,3 $TLSRPTProcessed \\Seen",
                                  "add_flags 4,5 $TLSRPTProcessed \\Seen"});
-  CHECK(f.log.first("add_flags 4,5,6 \\Seen") < f.log.first("fetch 4"));
   CHECK(f.log.first("write 3") < f.log.first("add_flags 1,2,3 $TLSRPTProcessed \\Seen"));
   CHECK(f.log.first("write 5") < f.log.first("add_flags 4,5 $TLSRPTProcessed \\Seen"));
-  // The ordinary mail is unread again at the end.
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 6 \\Seen"});
+  CHECK(f.log.with("remove_flags").empty());
   CHECK(f.mb.at(6).flags.empty());
   for (std::uint32_t uid = 1; uid <= 5; ++uid) {
     CHECK(f.mb.at(uid).flags == std::set<std::string>{processed, "\\Seen"});
   }
 }
 
-TEST_CASE("a commit failing inside a group acknowledges the committed batches, unreads the rest") {
+TEST_CASE("a commit failing inside a group acknowledges the committed batches, not the rest") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
   f.opts.batch_size = 1;
   f.opts.flag_groups = 1;  // one group of 5 batches
   for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
   f.st.fail_from_write = 2;  // the third batch's write fails
   CHECK_THROWS_AS(f.poll(), store::error);
   CHECK(f.log.with("write") == std::vector<std::string>{"write 1", "write 2", "write 3"});
-  // Batches 1 and 2 committed: acknowledged. 3 was fetched but not committed, 4 and 5 were
-  // marked read but never fetched: all three are unread again, as before the pass.
   CHECK(f.mb.at(1).flags == std::set<std::string>{processed, "\\Seen"});
   CHECK(f.mb.at(2).flags == std::set<std::string>{processed, "\\Seen"});
   for (std::uint32_t uid = 3; uid <= 5; ++uid) CHECK(f.mb.at(uid).flags.empty());
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3,4,5 \\Seen"});
+  CHECK(f.log.with("remove_flags").empty());
   CHECK(f.log.first("fetch 4") == -1);
 
   // The next pass writes only what did not commit.
@@ -571,24 +550,45 @@ TEST_CASE("a commit failing inside a group acknowledges the committed batches, u
   CHECK(f.st.reports.size() == 5);
 }
 
-TEST_CASE("a stop inside a group puts back the unread state of the group's unfetched mail") {
+TEST_CASE("a batch ends early once its processed reports pass batch_bytes; a huge one goes alone") {
   fixture f;
-  f.opts.mark_read_before_fetch = true;
-  f.opts.overlap_writes = true;
-  f.opts.batch_size = 1;
-  f.opts.flag_groups = 2;  // groups 1-3 and 4-5
-  for (int i = 0; i < 5; ++i) f.mb.add("REPORT r" + std::to_string(i));
-  f.mb.on_fetch = [&](std::uint32_t uid) {
-    if (uid == 2) f.stop = true;
-  };
+  f.opts.batch_size = 100;
+  f.opts.batch_bytes = 1;  // every message fills a batch on its own
+  for (int i = 0; i < 3; ++i) f.mb.add("REPORT r" + std::to_string(i));
   const auto s = f.poll();
-  CHECK(s.stopped);
-  CHECK(s.stored == 2);
-  CHECK(
-      f.log.with("add_flags") ==
-      std::vector<std::string>{"add_flags 1,2,3 \\Seen", "add_flags 1,2 $TLSRPTProcessed \\Seen"});
-  CHECK(f.log.with("remove_flags") == std::vector<std::string>{"remove_flags 3 \\Seen"});
-  for (std::uint32_t uid = 3; uid <= 5; ++uid) CHECK(f.mb.at(uid).flags.empty());
+  CHECK(s.stored == 3);
+  CHECK(s.batches == 3);
+  CHECK(f.log.with("write") == std::vector<std::string>{"write 1", "write 2", "write 3"});
+  // With room for all, one batch.
+  fixture g;
+  g.opts.batch_size = 100;
+  for (int i = 0; i < 3; ++i) g.mb.add("REPORT r" + std::to_string(i));
+  CHECK(g.poll().batches == 1);
+}
+
+TEST_CASE("adjacent messages that break the connection each count one attempt per pass") {
+  fixture f;
+  f.opts.max_attempts = 3;
+  f.opts.batch_size = 10;
+  const auto a = f.mb.add("REPORT r1");
+  const auto b = f.mb.add("REPORT r2");
+  const auto good = f.mb.add("REPORT r3");
+  // Whichever comes first breaks the connection while it is fetched.
+  f.mb.on_fetch = [&](std::uint32_t uid) {
+    if (uid == a || uid == b) f.mb.transient_fetch_failure = uid;
+  };
+  for (int pass = 0; pass < 8 && !f.mb.at(good).flags.count(processed); ++pass) {
+    try {
+      f.poll();
+    } catch (const imap::error&) {
+    }
+  }
+  // Never more than max_attempts for either, each quarantined, and the good one stored.
+  CHECK(f.st.attempts.at(a) == 3);
+  CHECK(f.st.attempts.at(b) == 3);
+  CHECK(f.st.row(a)->result == store::outcome::rejected);
+  CHECK(f.st.row(b)->result == store::outcome::rejected);
+  CHECK(f.mb.at(good).flags.count(processed) == 1);
 }
 
 TEST_CASE("a folder another collector is polling is skipped for this pass, untouched") {
@@ -637,10 +637,9 @@ TEST_CASE("with overlapped writes each batch is acknowledged only after its own 
   }
 }
 
-TEST_CASE("with overlapped writes a failed commit leaves both batches in hand unread") {
+TEST_CASE("with overlapped writes a failed commit leaves both batches in hand untouched") {
   fixture f;
   f.opts.overlap_writes = true;
-  f.opts.mark_read_before_fetch = true;
   f.opts.batch_size = 2;
   f.mb.add("REPORT r1");
   f.mb.add("REPORT r2", {"\\Seen"});
@@ -649,11 +648,9 @@ TEST_CASE("with overlapped writes a failed commit leaves both batches in hand un
   f.mb.add("REPORT r5");
   f.st.fail_writes = true;
   CHECK_THROWS_AS(f.poll(), store::error);
-  CHECK(f.log.with("add_flags").size() <= 2);  // only the \Seen pre-marks, no acknowledgement
-  for (const auto& e : f.log.with("add_flags")) CHECK(e.find(processed) == std::string::npos);
+  CHECK(f.log.with("add_flags").empty());
   CHECK(f.st.ledger.empty());
-  // No more than the batch being written and the one fetched meanwhile were touched, and
-  // their unread state is back.
+  // No more than the batch being written and the one fetched meanwhile were fetched.
   CHECK(f.log.first("fetch 5") == -1);
   CHECK(f.mb.at(1).flags.empty());
   CHECK(f.mb.at(2).flags == std::set<std::string>{"\\Seen"});

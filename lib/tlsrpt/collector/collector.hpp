@@ -76,7 +76,7 @@ ingest_result ingest_message(std::string_view raw, store::message_key key,
 enum class action {
   keyword,  // add a keyword (success: `processed_keyword` and \Seen; failure: `failed_keyword`)
   move,     // move to `folder` (created if missing)
-  leave     // nothing (not-a-report: its \Seen state is restored as before the fetch)
+  leave     // nothing (the fetch is BODY.PEEK[]: the message keeps exactly its flags)
 };
 
 struct disposition {
@@ -95,10 +95,10 @@ struct mailbox_options {
   std::size_t batch_size = 1000;  // messages fetched, written and acknowledged together
   std::uint64_t max_message_bytes = 25u * 1024u * 1024u;  // larger ones are never downloaded
   int max_attempts = 5;  // a message whose processing throws is quarantined after this many
-  // One UID STORE +FLAGS (\Seen) per batch before fetching, so the server does not write the
-  // flag once per fetch (issue 6 measured 1 ms per fetch on Dovecot). Unread state is restored
-  // for mail not acknowledged as done either way; off only changes the commands sent.
-  bool mark_read_before_fetch = true;
+  // A batch also ends once its processed messages hold about this much memory (the JSON and
+  // its parsed model), so a huge report goes alone and a pass's memory stays bounded whatever
+  // the mail holds (issue 15). The first message of a batch is always taken.
+  std::size_t batch_bytes = 16u * 1024u * 1024u;
   // The store write of batch k runs on a second thread while batch k+1 is fetched; batch k is
   // still acknowledged only after its commit, from the thread that owns the connection. Off:
   // fetch, write and acknowledge strictly one after the other (same commands, same outcome).

@@ -107,8 +107,6 @@ struct ack_sets {
   std::vector<std::uint32_t> success;
   std::vector<std::uint32_t> failure;
   std::vector<std::uint32_t> not_a_report;
-  // Fetched while unread and not to be marked read: \Seen is cleared again (the fetch set it).
-  std::vector<std::uint32_t> restore_unseen;
 
   void add(ack_class c, std::uint32_t uid) {
     switch (c) {
@@ -142,11 +140,8 @@ void apply(imap::mailbox& mb, std::vector<std::uint32_t>& uids, const dispositio
 }
 
 void acknowledge(imap::mailbox& mb, const mailbox_options& opts, ack_sets& acks) {
-  // \Seen first, so that mail moved away unread arrives unread.
-  if (!acks.restore_unseen.empty()) {
-    std::sort(acks.restore_unseen.begin(), acks.restore_unseen.end());
-    mb.remove_flags(acks.restore_unseen, {seen_flag});
-  }
+  // The fetch is BODY.PEEK[] (issue 17): nothing of the read state was touched, so only the
+  // acknowledgement of a stored report sets \Seen; ordinary mail keeps exactly its flags.
   apply(mb, acks.success, opts.on_success, {opts.processed_keyword, seen_flag});
   apply(mb, acks.failure, opts.on_failure, {opts.failed_keyword});
   // Not-a-report mail gets no keyword (issue 6): `keyword` means the same as `leave` here.
@@ -190,8 +185,6 @@ class pass {
       } else {
         run_sequential();
       }
-      // A stop leaves the rest of the group unfetched: its unread state goes back.
-      restore_unfetched();
       flush_acks();
     } catch (...) {
       abandon();
@@ -220,15 +213,22 @@ class pass {
     std::vector<imap::message_ref> refs;  // of inputs, in the same order
     ack_sets acks;
     std::future<std::vector<store::message_result>> written;  // valid while the write runs
+    std::size_t bytes = 0;                                    // estimated memory of `inputs`
+    std::size_t group_end = 0;                                // of the group the batch belongs to
+    // The connection failed mid-batch: what was fetched before is still written and
+    // acknowledged, then this is rethrown.
+    std::exception_ptr failure;
   };
 
   void run_sequential() {
-    for (std::size_t begin = 0; begin < refs_.size() && !stats_.stopped; begin += batch_) {
+    for (std::size_t begin = 0; begin < refs_.size() && !stats_.stopped;) {
       if (begin >= group_end_) lookup_group(begin);
       auto b = fetch_batch(begin);
       start_write(*b);
       finish_write(*b);
       batch_done(*b);
+      if (b->failure) std::rethrow_exception(b->failure);
+      begin = b->end;
     }
   }
 
@@ -244,7 +244,7 @@ class pass {
     std::unique_ptr<batch_work> current = fetch_batch(0);
     while (current != nullptr) {
       const std::size_t next_begin = current->end;
-      const bool more = next_begin < refs_.size() && !stats_.stopped;
+      const bool more = next_begin < refs_.size() && !stats_.stopped && !current->failure;
       if (more && next_begin >= group_end_) lookup_group(next_begin);
       start_write(*current);
       std::unique_ptr<batch_work> next;
@@ -266,6 +266,7 @@ class pass {
       }
       finish_write(*current);
       batch_done(*current);
+      if (current->failure) std::rethrow_exception(current->failure);
       current = std::move(next);
     }
   }
@@ -288,27 +289,6 @@ class pass {
     group_end_ = std::min(begin + group_, refs_.size());
     group_done_ =
         lookup_done(std::span<const imap::message_ref>(refs_.data() + begin, group_end_ - begin));
-    group_marked_ = false;
-  }
-
-  // Dovecot writes the \Seen flag that a BODY[] fetch sets, once per message (about 1 ms
-  // each); one UID STORE for the whole group first makes every fetch a plain read, which more
-  // than halves the cost of a pass. Whatever is not acknowledged as done gets its unread state
-  // back, exactly as if the fetch itself had set \Seen.
-  void mark_group() {
-    group_marked_ = true;
-    premarked_.clear();
-    if (!opts_.mark_read_before_fetch) return;
-    std::vector<std::uint32_t> uids;
-    for (std::size_t i = group_begin_; i < group_end_; ++i) {
-      const imap::message_ref& ref = refs_[i];
-      if (!ref.seen && ref.size <= opts_.max_message_bytes && !group_done_.contains(ref.uid)) {
-        premarked_.push_back(i);
-        uids.push_back(ref.uid);
-      }
-    }
-    std::sort(uids.begin(), uids.end());
-    if (!uids.empty()) mb_.add_flags(uids, {seen_flag});
   }
 
   int record_attempt(const store::message_key& key, const std::string& failure) {
@@ -316,51 +296,125 @@ class pass {
     return store_.record_attempt(key, failure);
   }
 
+  // Memory a processed message holds until its batch is written: the JSON as received plus
+  // the parsed model, which measures about 2.5 times the JSON (issue 15: 19.6 MB of JSON
+  // took ~68 MB in flight).
+  static std::size_t input_bytes(const store::message_input& in) {
+    std::size_t n = 512 + in.error.size();
+    for (const auto& r : in.reports) n += r.raw_json.size() * 7 / 2 + 1024;
+    return n;
+  }
+
+  // Fetches and processes refs_[begin, ...) up to batch_ messages or opts_.batch_bytes of
+  // processed input, whichever comes first (a huge report goes alone), in one UID FETCH.
   std::unique_ptr<batch_work> fetch_batch(std::size_t begin) {
-    if (!group_marked_) mark_group();
     auto work = std::make_unique<batch_work>();
-    work->end = std::min(begin + batch_, refs_.size());
+    // Within the group, whose ledger answer is what group_done_ holds.
+    const std::size_t end = std::min({begin + batch_, group_end_, refs_.size()});
+    work->end = end;
+    work->group_end = group_end_;
     ack_sets& acks = work->acks;
-    std::vector<store::message_input>& inputs = work->inputs;
-    std::vector<imap::message_ref>& input_refs = work->refs;
-    for (std::size_t i = begin; i < work->end; ++i) {
+    std::vector<std::uint32_t> to_fetch;
+    std::unordered_map<std::uint32_t, std::size_t> index_of;
+    for (std::size_t i = begin; i < end; ++i) {
       const imap::message_ref& ref = refs_[i];
-      // The stop flag is honoured between messages: the batch in hand is still written and
-      // acknowledged, so a SIGTERM never wastes or half-does work.
-      if (stop_.load()) {
-        stats_.stopped = true;
-        work->end = i;
-        break;
-      }
-      fetched_end_ = i + 1;
       if (const auto it = group_done_.find(ref.uid); it != group_done_.end()) {
         acknowledge_done(ref, it->second, acks);
         continue;
       }
       if (ref.size > opts_.max_message_bytes) {
-        inputs.push_back(oversized(ref));
-        input_refs.push_back(ref);
+        work->inputs.push_back(oversized(ref, ref.size));
+        work->refs.push_back(ref);
         continue;
       }
-      if (auto input = fetch_and_process(ref, acks)) {
-        inputs.push_back(std::move(*input));
-        input_refs.push_back(ref);
-      }
+      index_of.emplace(ref.uid, i);
+      to_fetch.push_back(ref.uid);
     }
+    if (to_fetch.empty()) return work;
+    std::sort(to_fetch.begin(), to_fetch.end());
+    // Which of the batch's messages got an answer: a batch cut short ends before the first
+    // one that did not.
+    std::vector<char> handled(end - begin, 0);
+    const auto cut_at_first_unhandled = [&] {
+      for (std::size_t i = begin; i < end; ++i) {
+        if (handled[i - begin] == 0 && index_of.contains(refs_[i].uid)) {
+          work->end = i;
+          return;
+        }
+      }
+    };
+    bool cut = false;
+    try {
+      mb_.fetch_many(to_fetch, [&](imap::fetched_message& m) {
+        const auto it = index_of.find(m.uid);
+        if (it == index_of.end()) return true;  // the mailbox checks this; cheap to hold to it
+        const std::size_t i = it->second;
+        const imap::message_ref& ref = refs_[i];
+        handled[i - begin] = 1;
+        std::optional<store::message_input> input;
+        if (m.error) {
+          input = attempt_failed(ref, key_for(ref.uid), *m.error);
+        } else if (m.oversized) {
+          input = oversized(ref, m.size);
+        } else {
+          input = process_fetched(ref, m.raw);
+        }
+        m.raw = std::string{};  // the message's octets go now, not after the batch
+        if (input) {
+          work->bytes += input_bytes(*input);
+          work->inputs.push_back(std::move(*input));
+          work->refs.push_back(ref);
+        }
+        // The stop flag is honoured between messages: the batch in hand is still written and
+        // acknowledged, so a SIGTERM never wastes or half-does work.
+        if (stop_.load()) stats_.stopped = true;
+        if (stats_.stopped || work->bytes >= opts_.batch_bytes) {
+          cut = true;
+          return false;
+        }
+        return true;
+      });
+    } catch (const imap::error& e) {
+      cut_at_first_unhandled();
+      if (stop_.load()) {
+        // SIGTERM ended a command that was taking too long: not the message's fault.
+        stats_.stopped = true;
+        return work;
+      }
+      if (!e.transient()) throw;
+      // The connection failed while this message was on its way: it is counted an attempt
+      // (a message that keeps breaking the connection is quarantined, not retried forever),
+      // once, and the batch in hand is still written before the pass ends (issue 15: the
+      // attempts of adjacent failing messages are each counted, never lost with the batch).
+      if (work->end < end) {
+        const imap::message_ref& ref = refs_[work->end];
+        const store::message_key key = key_for(ref.uid);
+        const int attempts = record_attempt(key, e.what());
+        if (attempts >= opts_.max_attempts) {
+          // Quarantined: the pass goes on past it (the next command connects again).
+          work->inputs.push_back(quarantine(ref, key, attempts, e.what()));
+          work->refs.push_back(ref);
+          ++work->end;
+          return work;
+        }
+      }
+      work->failure = std::current_exception();
+      return work;
+    }
+    if (cut) cut_at_first_unhandled();
     return work;
   }
 
   // A batch whose write returned: its acknowledgements join the group's, which go out once
   // the group's last batch is in.
   void batch_done(batch_work& b) {
-    for (auto set : {&ack_sets::success, &ack_sets::failure, &ack_sets::not_a_report,
-                     &ack_sets::restore_unseen}) {
+    for (auto set : {&ack_sets::success, &ack_sets::failure, &ack_sets::not_a_report}) {
       auto& to = pending_.*set;
       const auto& from = b.acks.*set;
       to.insert(to.end(), from.begin(), from.end());
     }
     committed_end_ = b.end;
-    if (b.end % group_ == 0 || b.end == refs_.size()) flush_acks();
+    if (b.end >= b.group_end || b.end == refs_.size() || b.failure) flush_acks();
   }
 
   void flush_acks() {
@@ -369,30 +423,14 @@ class pass {
     acknowledge(mb_, opts_, acks);
   }
 
-  // Premarked messages that no fetch reached (the pass stopped): unread again.
-  void restore_unfetched() {
-    for (const std::size_t i : premarked_) {
-      if (i >= fetched_end_) pending_.restore_unseen.push_back(refs_[i].uid);
-    }
-    premarked_.clear();
-  }
-
   // The pass failed. Best effort, as far as the connection allows: the committed batches are
-  // acknowledged, and every message the pass made read without committing it (fetched, or
-  // marked before its fetch) is unread again, so the mailbox is as the pass found it.
+  // acknowledged. Nothing else was touched (the fetch is BODY.PEEK[]), so the rest of the
+  // mailbox is as the pass found it.
   void abandon() noexcept {
     try {
-      for (std::size_t i = committed_end_; i < refs_.size(); ++i) {
-        const imap::message_ref& r = refs_[i];
-        const bool touched = i < fetched_end_
-                                 ? !r.seen && r.size <= opts_.max_message_bytes
-                                 : std::binary_search(premarked_.begin(), premarked_.end(), i);
-        if (touched) pending_.restore_unseen.push_back(r.uid);
-      }
-      premarked_.clear();
       flush_acks();
     } catch (const std::exception& e) {
-      log_->warn("mailbox {}: cannot acknowledge or restore the unread state after the failure: {}",
+      log_->warn("mailbox {}: cannot acknowledge the committed messages after the failure: {}",
                  opts_.name, e.what());
     }
   }
@@ -419,11 +457,6 @@ class pass {
         log_->warn("mailbox {} uid={} outcome=already-done: cannot classify: {}", opts_.name,
                    ref.uid, e.what());
       }
-      // As for a first pass: read state put back for mail that is not acknowledged as done.
-      const bool fetched_unread = !ref.seen;
-      if (!kind || (*kind == store::outcome::not_a_report && fetched_unread)) {
-        if (fetched_unread) acks.restore_unseen.push_back(ref.uid);
-      }
       if (!kind) return;  // left as it is; tried again next pass
       result = kind;
     }
@@ -433,48 +466,30 @@ class pass {
     acks.add(c, ref.uid);
   }
 
-  store::message_input oversized(const imap::message_ref& ref) const {
+  store::message_input oversized(const imap::message_ref& ref, std::uint64_t size) const {
     store::message_input in;
     in.facts.key = key_for(ref.uid);
-    in.facts.size = ref.size;
+    in.facts.size = std::max(ref.size, size);
     in.kind = store::outcome::skipped;
     in.error = fmt::format("message of {} bytes is over the limit of {} bytes; not downloaded",
-                           ref.size, opts_.max_message_bytes);
+                           in.facts.size, opts_.max_message_bytes);
     return in;
   }
 
-  // Fetches and processes one message. nullopt when it is deferred to a later pass.
-  std::optional<store::message_input> fetch_and_process(const imap::message_ref& ref,
-                                                        ack_sets& acks) {
+  // Processes one fetched message. nullopt when it is deferred to a later pass.
+  std::optional<store::message_input> process_fetched(const imap::message_ref& ref,
+                                                      const std::string& raw) {
     store::message_key key = key_for(ref.uid);
-    std::string failure;
-    bool fetched = false;
     try {
-      std::string raw = mb_.fetch(ref.uid);
-      fetched = true;
-      try {
-        return pipeline_.process(raw, key, opts_.limits);
-      } catch (const store::error&) {
-        throw;
-      } catch (const std::exception& e) {
-        // Processing must not throw for bad input (that is an outcome): this is a bug or
-        // resource exhaustion, worth a retry and, if it persists, a quarantine.
-        failure = e.what();
-        if (key.sha256.empty() && pipeline_.digest) key.sha256 = pipeline_.digest(raw);
-      }
-    } catch (const imap::error& e) {
-      // The server refused this one message (NO: expunged by another client meanwhile, ...)
-      // while the connection is fine; a dead connection ends the pass. The attempt is still
-      // counted: a message whose fetch keeps breaking the connection would otherwise stop
-      // every pass at the same UID, and after max_attempts it is quarantined instead.
-      if (e.transient()) {
-        const int attempts = record_attempt(key, e.what());
-        if (attempts < opts_.max_attempts) throw;
-        return quarantine(ref, key, attempts, e.what());
-      }
-      failure = e.what();
+      return pipeline_.process(raw, key, opts_.limits);
+    } catch (const store::error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Processing must not throw for bad input (that is an outcome): this is a bug or
+      // resource exhaustion, worth a retry and, if it persists, a quarantine.
+      if (key.sha256.empty() && pipeline_.digest) key.sha256 = pipeline_.digest(raw);
+      return attempt_failed(ref, key, e.what());
     }
-    return attempt_failed(ref, key, failure, fetched, acks);
   }
 
   store::message_input quarantine(const imap::message_ref& ref, const store::message_key& key,
@@ -488,14 +503,14 @@ class pass {
     return in;
   }
 
+  // A message that could not be fetched or processed: one attempt counted for it, whatever
+  // else failed in the pass; quarantined once it reaches max_attempts.
   std::optional<store::message_input> attempt_failed(const imap::message_ref& ref,
                                                      const store::message_key& key,
-                                                     const std::string& failure, bool fetched,
-                                                     ack_sets& acks) {
+                                                     const std::string& failure) {
     const int attempts = record_attempt(key, failure);
     if (attempts >= opts_.max_attempts) return quarantine(ref, key, attempts, failure);
     ++stats_.deferred;
-    if (fetched && !ref.seen) acks.restore_unseen.push_back(ref.uid);
     log_->warn("mailbox {} uid={} outcome=deferred attempt={}/{} error={}", opts_.name, ref.uid,
                attempts, opts_.max_attempts, failure);
     return std::nullopt;
@@ -531,10 +546,6 @@ class pass {
       count(r.result);
       log_message(inputs[i], r);
       acks.add(c, refs[i].uid);
-      const bool fetched = inputs[i].kind != store::outcome::skipped;
-      if (c == ack_class::not_a_report && fetched && !refs[i].seen) {
-        acks.restore_unseen.push_back(refs[i].uid);
-      }
     }
   }
 
@@ -599,9 +610,6 @@ class pass {
   std::size_t group_begin_ = 0;
   std::size_t group_end_ = 0;
   done_map group_done_;
-  bool group_marked_ = false;
-  std::vector<std::size_t> premarked_;
-  std::size_t fetched_end_ = 0;    // refs_ before this index have been taken up by a fetch
   std::size_t committed_end_ = 0;  // refs_ before this index belong to committed batches
   ack_sets pending_;               // acknowledgements of committed batches not yet sent
   std::mutex store_mutex_;         // the store is used by the writer thread and this one in turn
