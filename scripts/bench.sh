@@ -11,9 +11,16 @@
 #   parse         tlsrpt-bench-parse: tlsrpt::mime::extract + tlsrpt::report::parse
 #   store         tlsrpt-bench-store: report_store::write() in batches into a fresh database
 #   IMAP floor    tlsrpt-bench-imap-floor: one libcurl connection, UID STORE \Seen, UID FETCH all
+#                 one message per command (the per-message floor, libcurl's URL form)
+#   bulk floor    tlsrpt-bench-imap-bulk-floor: CONNECT_ONLY, one UID FETCH 1:* (BODY.PEEK[])
 #   end to end    tlsrpt-collector poll, bench mailbox -> fresh database, under /usr/bin/time -v
 #   dashboard     tlsrpt-bench-dashboard: the pages' reads and rendering over a database filled
 #                 by bench/dashboard_fill.sql with --dashboard-reports reports (0: skipped)
+#   old e2e       the same with --old-collector PATH (a build of an earlier tree), same run
+#   huge reports  --huge N: N mails of 3 policies x 50,000 failure details (19.6 MB of JSON,
+#                 under 1 MB as mail) polled; peak RSS (issue 15's pass-level memory bound)
+#   stop latency  --stop-latency: `run` against a server that stalls mid-FETCH, SIGTERM, time
+#                 to exit (issue 15)
 # The bench mailbox (IMAP user "bench") is emptied and refilled with tlsrpt-gen before each
 # IMAP run; scratch databases are dropped on exit.
 set -euo pipefail
@@ -26,6 +33,9 @@ runs=3
 seed=1
 write_md=1
 dashboard_reports=1000000
+old_collector=""
+huge=0
+stop_latency=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sizes) sizes=$2; shift 2 ;;
@@ -34,7 +44,10 @@ while [[ $# -gt 0 ]]; do
     --seed) seed=$2; shift 2 ;;
     --dashboard-reports) dashboard_reports=$2; shift 2 ;;
     --no-write) write_md=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --old-collector) old_collector=$2; shift 2 ;;
+    --huge) huge=$2; shift 2 ;;
+    --stop-latency) stop_latency=1; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -134,19 +147,11 @@ for n in $sizes; do
 done
 
 # ---- IMAP floor and end to end ---------------------------------------------------------------
-poll_supported=0
-if have "$collector" && "$collector" poll --help >/dev/null 2>&1; then poll_supported=1; fi
-for n in $e2e_sizes; do
-  for r in $(seq "$runs"); do
-    log "IMAP floor, $n messages, run $r"
-    sel=$(fill_mailbox "$n")
-    record imap_select "$n" "$sel"
-    record imap_floor "$n" "$("$bin/tlsrpt-bench-imap-floor" --url "$imap_url" --user bench)"
-    [[ $poll_supported -eq 1 ]] || continue
-    log "end to end (poll), $n messages, run $r"
-    fill_mailbox "$n" >/dev/null
-    new_db
-    cat >"$work/config.yaml" <<YAML
+e2e_run() {  # e2e_run KIND COLLECTOR N: fill, poll into a fresh database, record
+  local kind=$1 coll=$2 n=$3
+  fill_mailbox "$n" >/dev/null
+  new_db
+  cat >"$work/config.yaml" <<YAML
 database:
   url: $url
   migrate_on_start: true
@@ -159,27 +164,166 @@ mailboxes:
 logging:
   level: warn
 YAML
-    "$collector" --config "$work/config.yaml" migrate >/dev/null
-    /usr/bin/time -v -o "$work/time.txt" "$collector" --config "$work/config.yaml" poll \
-      >"$work/poll.out" 2>"$work/poll.err" || {
-      log "poll failed (exit $?): $(tail -n 3 "$work/poll.err")"
-      tail -n 1 "$work/poll.err" | sed 's/^.*error: //; s/|/\\|/g' | cut -c1-300 >"$work/poll-failure.txt"
-      drop_db "$url"
-      continue
-    }
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
-             for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$work/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
-    reports=$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.reports")
-    expected=$(jq .reports "$work/expect-$n.json")
-    record e2e "$n" "$(jq -nc --argjson s "$wall" --argjson rss "$rss" --argjson n "$n" \
-      --argjson got "$reports" --argjson want "$expected" \
-      '{seconds: $s, messages_per_s: ($n / $s), peak_rss_kib: $rss, reports: $got,
-        expected_reports: $want}')"
-    [[ $reports == "$expected" ]] || log "WARNING: poll stored $reports reports, expected $expected"
+  "$coll" --config "$work/config.yaml" migrate >/dev/null
+  /usr/bin/time -v -o "$work/time.txt" "$coll" --config "$work/config.yaml" poll \
+    >"$work/poll.out" 2>"$work/poll.err" || {
+    log "poll failed (exit $?): $(tail -n 3 "$work/poll.err")"
+    tail -n 1 "$work/poll.err" | sed 's/^.*error: //; s/|/\\|/g' | cut -c1-300 >"$work/poll-failure.txt"
     drop_db "$url"
+    return 0
+  }
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
+           for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+  reports=$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.reports")
+  expected=$(jq .reports "$work/expect-$n.json")
+  record "$kind" "$n" "$(jq -nc --argjson s "$wall" --argjson rss "$rss" --argjson n "$n" \
+    --argjson got "$reports" --argjson want "$expected" \
+    '{seconds: $s, messages_per_s: ($n / $s), peak_rss_kib: $rss, reports: $got,
+      expected_reports: $want}')"
+  [[ $reports == "$expected" ]] || log "WARNING: poll stored $reports reports, expected $expected"
+  drop_db "$url"
+}
+
+poll_supported=0
+if have "$collector" && "$collector" poll --help >/dev/null 2>&1; then poll_supported=1; fi
+for n in $e2e_sizes; do
+  for r in $(seq "$runs"); do
+    log "IMAP floor, $n messages, run $r"
+    sel=$(fill_mailbox "$n")
+    record imap_select "$n" "$sel"
+    # The bulk floor first: it leaves the read state alone, the per-message one marks all read.
+    record imap_bulk_floor "$n" "$("$bin/tlsrpt-bench-imap-bulk-floor" --url "$imap_url" --user bench)"
+    record imap_floor "$n" "$("$bin/tlsrpt-bench-imap-floor" --url "$imap_url" --user bench)"
+    [[ $poll_supported -eq 1 ]] || continue
+    log "end to end (poll), $n messages, run $r"
+    e2e_run e2e "$collector" "$n"
+    if [[ -n $old_collector ]]; then
+      log "end to end (poll, $old_collector), $n messages, run $r"
+      e2e_run e2e_old "$old_collector" "$n"
+    fi
   done
 done
+
+# ---- huge reports: the pass-level memory bound (issue 15) ------------------------------------
+if [[ $huge -gt 0 && $poll_supported -eq 1 ]]; then
+  log "huge reports: $huge mails of 3 policies x 50,000 failure details"
+  rm -rf "$maildir"
+  install -d -m 700 "$mail_home" "$maildir/new" "$maildir/cur" "$maildir/tmp"
+  python3 - "$maildir/new" "$huge" <<'PY'
+import base64, gzip, json, sys
+out, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    policies = []
+    for p in range(3):
+        details = [{"result-type": "certificate-expired",
+                    "sending-mta-ip": "10.%d.%d.%d" % (p, j // 250, j % 250),
+                    "receiving-mx-hostname": "mx%d.huge.example" % (j % 97),
+                    "receiving-ip": "198.51.100.%d" % (j % 250),
+                    "failed-session-count": 1,
+                    "additional-information": "https://huge.example/why/%08d" % j}
+                   for j in range(50000)]
+        policies.append({"policy": {"policy-type": "sts",
+                                    "policy-string": ["version: STSv1", "mode: enforce",
+                                                      "mx: *.huge.example", "max_age: 86400"],
+                                    "policy-domain": "huge%d.example" % p,
+                                    "mx-host": ["*.huge.example"]},
+                         "summary": {"total-successful-session-count": 10,
+                                     "total-failure-session-count": 50000},
+                         "failure-details": details})
+    report = {"organization-name": "Huge Reporter", "contact-info": "tlsrpt@huge.example",
+              "report-id": "huge-%d" % i,
+              "date-range": {"start-datetime": "2026-11-01T00:00:00Z",
+                             "end-datetime": "2026-11-01T23:59:59Z"},
+              "policies": policies}
+    body = base64.encodebytes(gzip.compress(json.dumps(report).encode(), 6)).decode()
+    msg = ("From: tlsrpt@huge.example\r\nTo: tlsrpt@example.org\r\n"
+           "Subject: Report Domain: huge.example Submitter: huge.example Report-ID: <huge-%d>\r\n"
+           "TLS-Report-Domain: huge.example\r\nTLS-Report-Submitter: huge.example\r\n"
+           "Message-ID: <huge-%d@huge.example>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=tlsrpt; boundary=\"b\"\r\n\r\n"
+           "--b\r\nContent-Type: text/plain\r\n\r\nA huge report.\r\n"
+           "--b\r\nContent-Type: application/tlsrpt+gzip\r\n"
+           "Content-Transfer-Encoding: base64\r\n"
+           "Content-Disposition: attachment; filename=\"huge.example!%d.json.gz\"\r\n\r\n"
+           % (i, i, i)) + body.replace("\n", "\r\n") + "--b--\r\n"
+    with open("%s/%d.huge:2," % (out, i), "w") as f:
+        f.write(msg)
+PY
+  [[ $(id -u) -eq 0 ]] && chown -R "$TLSRPT_TEST_MAIL_USER:" "$mail_home"
+  "$bin/tlsrpt-bench-imap-floor" --url "$imap_url" --user bench --select-only >/dev/null
+  echo "{\"reports\": $huge}" >"$work/expect-$huge.json"
+  fill_mailbox() { :; }  # the mailbox is filled above; e2e_run must not refill it
+  e2e_run e2e_huge "$collector" "$huge"
+  unset -f fill_mailbox
+fi
+
+# ---- stop latency: SIGTERM during a FETCH the server never finishes (issue 15) ----------------
+if [[ $stop_latency -eq 1 && $poll_supported -eq 1 ]]; then
+  log "stop latency: SIGTERM while a FETCH stalls"
+  port_file=$work/stall.port
+  python3 - "$port_file" <<'PY' &
+import socket, sys, threading
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+def talk(c):
+    c.sendall(b"* OK stall ready\r\n")
+    buf = b""
+    while True:
+        d = c.recv(4096)
+        if not d: return
+        buf += d
+        while b"\r\n" in buf:
+            line, buf = buf.split(b"\r\n", 1)
+            tag, _, rest = line.partition(b" ")
+            up = rest.upper()
+            if up.startswith(b"CAPABILITY"):
+                c.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            elif up.startswith(b"SELECT"):
+                c.sendall(b"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 2] x\r\n" + tag + b" OK [READ-WRITE] done\r\n")
+            elif up.startswith(b"UID SEARCH"):
+                c.sendall(b"* SEARCH 1\r\n" + tag + b" OK done\r\n")
+            elif up.startswith(b"UID FETCH") and b"BODY.PEEK" in up:
+                c.sendall(b"* 1 FETCH (UID 1 BODY[] {1000}\r\nonly the start")  # and nothing more
+            elif up.startswith(b"UID FETCH"):
+                c.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 1000 FLAGS ())\r\n" + tag + b" OK done\r\n")
+            elif up.startswith(b"LOGOUT"):
+                c.sendall(b"* BYE\r\n" + tag + b" OK done\r\n"); return
+            else:
+                c.sendall(tag + b" OK done\r\n")
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=talk, args=(c,), daemon=True).start()
+PY
+  stall_pid=$!
+  for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
+  new_db
+  cat >"$work/stall.yaml" <<YAML
+database:
+  url: $url
+  migrate_on_start: true
+mailboxes:
+  - name: stall
+    url: imap://127.0.0.1:$(cat "$port_file")/INBOX
+    username: bench
+    password_env: TLSRPT_TEST_IMAP_PASSWORD
+    allow_plaintext: true
+logging:
+  level: warn
+YAML
+  "$collector" --config "$work/stall.yaml" migrate >/dev/null
+  "$collector" --config "$work/stall.yaml" run >"$work/stall.out" 2>"$work/stall.err" &
+  run_pid=$!
+  sleep 3  # logged in, searched, and stuck in the FETCH (operation_timeout is 120 s)
+  t0=$(date +%s.%N)
+  kill -TERM "$run_pid"
+  wait "$run_pid" || true
+  t1=$(date +%s.%N)
+  kill "$stall_pid" 2>/dev/null || true
+  wait "$stall_pid" 2>/dev/null || true
+  record stop_latency 1 "$(jq -nc --argjson s "$(echo "$t1 - $t0" | bc -l)" '{seconds: $s}')"
+  drop_db "$url"
+fi
 rm -rf "$maildir"
 
 # ---- dashboard -------------------------------------------------------------------------------
@@ -240,6 +384,12 @@ $(mib "$(med store "$n" peak_rss_kib)") |"
     v=$(med imap_floor "$n" messages_per_s)
     echo "| imap_floor | $n | $(fmt "$v") | $(fmt1 "$(med imap_floor "$n" mb_per_s)") | | | \
 $(printf %.3f "$(med imap_floor "$n" seconds)") | |"
+    v=$(med imap_bulk_floor "$n" messages_per_s)
+    [[ -z $v ]] || echo "| imap_bulk_floor | $n | $(fmt "$v") | \
+$(fmt1 "$(med imap_bulk_floor "$n" mb_per_s)") | | | $(printf %.3f "$(med imap_bulk_floor "$n" seconds)") | |"
+    v=$(med e2e_old "$n" messages_per_s)
+    [[ -z $v ]] || echo "| e2e poll (old collector) | $n | $(fmt "$v") | | | | \
+$(printf %.3f "$(med e2e_old "$n" seconds)") | $(mib "$(med e2e_old "$n" peak_rss_kib)") |"
     v=$(med e2e "$n" messages_per_s)
     if [[ -n $v ]]; then
       echo "| e2e poll | $n | $(fmt "$v") | | | | $(printf %.3f "$(med e2e "$n" seconds)") | \
@@ -276,6 +426,20 @@ for n in $e2e_sizes; do
   [[ -z $f || -z $e ]] || printf -- "- end to end at N=%s: %.2f x the IMAP floor's time\n" "$n" \
     "$(echo "$f / $e" | bc -l)"
 done
+for n in $e2e_sizes; do
+  b=$(med imap_bulk_floor "$n" messages_per_s)
+  e=$(med e2e "$n" messages_per_s)
+  o=$(med e2e_old "$n" messages_per_s)
+  [[ -z $b || -z $e ]] || printf -- "- end to end at N=%s: %.2f x the bulk floor's time\n" "$n" \
+    "$(echo "$b / $e" | bc -l)"
+  [[ -z $o || -z $e ]] || printf -- "- end to end at N=%s: %.2f x as fast as the old collector\n" \
+    "$n" "$(echo "$e / $o" | bc -l)"
+done
+h=$(med e2e_huge "$huge" peak_rss_kib)
+[[ -z $h ]] || printf -- "- %s huge reports (3 policies x 50,000 failure details each): peak RSS %s MiB, %s s\n" \
+  "$huge" "$(mib "$h")" "$(printf %.1f "$(med e2e_huge "$huge" seconds)")"
+l=$(med stop_latency 1 seconds)
+[[ -z $l ]] || printf -- "- SIGTERM during a FETCH stalled on the server: run exits after %.2f s\n" "$l"
 } | tee "$work/ratios.txt"
 cp "$results" "$build/bench-results.jsonl"
 
