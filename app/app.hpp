@@ -118,6 +118,12 @@ struct report_args {
   int max_domains = 100;  // domain sections in one file, by sessions
 };
 int cmd_report(context& ctx, const report_args& a);
+struct check_findings_args {
+  std::optional<std::string> domain;
+  std::string format = "text";
+};
+// Monitoring-plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+int cmd_check(context& ctx, const check_findings_args& a);
 
 // Maps any exception to an exit code, printing it (once) on stderr.
 int report_exception(std::exception_ptr e);

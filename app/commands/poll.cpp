@@ -7,6 +7,7 @@
 #include "mailboxes.hpp"
 #include "tlsrpt/service/notify.hpp"
 #if TLSRPT_HAVE_COLLECTOR && TLSRPT_HAVE_STORE && TLSRPT_HAVE_IMAP
+#include "tlsrpt/store/monitor_store.hpp"
 #include "tlsrpt/store/pg_store.hpp"
 #define TLSRPT_HAVE_PIPELINE 1
 #endif
@@ -63,6 +64,22 @@ wiring wire(context& ctx) {
   return w;
 }
 
+// The outcome of each mailbox's pass, for the collector health rule (`check`). A database that
+// cannot take it costs a warning, never the pass.
+void record_passes(const std::string& url, const collector::poll_summary& s,
+                   const std::shared_ptr<spdlog::logger>& log) {
+  std::vector<store::pass_record> passes;
+  for (const auto& m : s.mailboxes) {
+    if (m.stats.locked_out) continue;  // another collector's pass; it records its own
+    passes.push_back({.mailbox = m.name, .ok = !m.error, .error = m.error.value_or("")});
+  }
+  try {
+    store::pg_monitor(url).record_passes(passes);
+  } catch (const std::exception& e) {
+    log->warn("{}", e.what());
+  }
+}
+
 }  // namespace
 #endif
 
@@ -71,6 +88,7 @@ int cmd_poll(context& ctx) {
   auto w = wire(ctx);
   auto log = ctx.log();
   const auto s = collector::poll_once(w.jobs, w.connect, w.open_store, ctx.stop(), log);
+  record_passes(ctx.database_url(), s, log);
   const auto& t = s.total;
   // Mail that is no report stays in the folder by default and is seen again on every pass, but
   // the ledger answers for it: it is not new.

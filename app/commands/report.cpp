@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "../app.hpp"
-#include "../explain.hpp"
+#include "tlsrpt/insight/explain.hpp"
 #if TLSRPT_HAVE_STORE
 #include "tlsrpt/dashboard/pages.hpp"
 #include "tlsrpt/store/dashboard.hpp"
@@ -24,7 +24,7 @@ constexpr int cantcreat = 73;  // EX_CANTCREAT: the output file cannot be writte
 #if TLSRPT_HAVE_STORE
 dashboard::explainer dashboard_explainer() {
   return [](std::string_view type) {
-    const auto e = explain(type);
+    const auto e = insight::explain(type);
     return dashboard::explanation{e.meaning, e.to_check};
   };
 }

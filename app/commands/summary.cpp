@@ -6,9 +6,10 @@
 #include <sstream>
 
 #include "../app.hpp"
-#include "../explain.hpp"
 #include "../json_out.hpp"
 #if TLSRPT_HAVE_STORE
+#include "tlsrpt/insight/explain.hpp"
+#include "tlsrpt/insight/readiness.hpp"
 #include "tlsrpt/store/pg_store.hpp"
 #endif
 
@@ -27,17 +28,8 @@ std::string percent(double rate) { return fmt::format("{:.2f}%", rate * 100.0); 
 
 std::string domain_name(const std::optional<std::string>& d) { return d.value_or("(no domain)"); }
 
-std::string verdict_text(const store::sts_readiness& r) {
-  switch (r.result) {
-    case store::verdict::ready:
-      return "ready for enforce";
-    case store::verdict::not_ready:
-      return "not ready: " + join(r.reasons, "; ");
-    case store::verdict::no_data:
-      return "no data" + (r.reasons.empty() ? std::string() : ": " + join(r.reasons, "; "));
-  }
-  return "no data";
-}
+using insight::explain;
+using insight::verdict_text;
 
 void print_table(const store::summary& s, std::ostream& out) {
   out << "TLS reports of the last " << s.days << " day(s)\n\n";
@@ -161,6 +153,12 @@ int cmd_summary(context& ctx, const summary_args& a) {
   o.days = a.days;
   o.domain = a.domain;
   o.top_failures = a.top;
+  // Readiness by the same rule as the findings (alerts.rules).
+  const auto& rules = ctx.cfg().alerts.rules;
+  o.threshold = rules.threshold;
+  o.min_days = rules.min_days;
+  o.min_reporters = rules.min_reporters;
+  o.quiet_days = rules.quiet_days;
   const auto s = db.query_summary(o);
   if (a.format == "json") {
     print_json(s, std::cout);

@@ -100,7 +100,7 @@ TEST_CASE("sts_readiness gives a verdict per domain with its reasons") {
   CHECK(query1(db.url(),
                "SELECT string_agg(policy_domain || ':' || verdict, ' ' ORDER BY "
                "policy_domain) FROM tlsrpt.sts_readiness") ==
-        "example.com:not-ready example.net:not-ready ready.example:ready");
+        "example.com:not-ready example.net:not-ready ready.example:not-ready");
   CHECK(query1(db.url(),
                "SELECT reporters || ':' || sessions || ':' || failed_sessions || ':' "
                "|| blocking_failed_sessions || ':' || policy_error_sessions || ':' || "
@@ -110,16 +110,25 @@ TEST_CASE("sts_readiness gives a verdict per domain with its reasons") {
   CHECK(query1(db.url(),
                "SELECT array_to_string(reasons, ' | ') FROM tlsrpt.sts_readiness "
                "WHERE policy_domain = 'example.com'") ==
+        "2 of 14 days of reports in testing mode | "
         "0.110% of 1812 sessions would fail under enforce (threshold 0.100%) | "
         "sts-policy-fetch-error: 10 failed sessions (MX mx2.example.com) | "
-        "certificate-expired: 2 failed sessions (MX mx1.example.com)");
+        "certificate-expired: 2 failed sessions (MX mx1.example.com) | "
+        "2 blocking failed sessions in the last 3 days (last on " +
+            query1(db.url(), "SELECT (now() AT TIME ZONE 'UTC')::date - 1") + ")");
   CHECK(query1(db.url(),
                "SELECT reasons[1] FROM tlsrpt.sts_readiness WHERE policy_domain = "
                "'example.net'")
             .starts_with("no MTA-STS policy seen in the last 30 days"));
+  // Readiness is a rule over time (0005): one day from one reporter, with a blocking failure
+  // yesterday, is not enough yet.
   CHECK(query1(db.url(),
-               "SELECT cardinality(reasons)::text || ':' || sts_mode FROM "
-               "tlsrpt.sts_readiness WHERE policy_domain = 'ready.example'") == "0:enforce");
+               "SELECT array_to_string(missing, ',') || ':' || sts_mode FROM "
+               "tlsrpt.sts_readiness WHERE policy_domain = 'ready.example'") ==
+        "days,reporters,recent-failures:enforce");
+  CHECK(query1(db.url(),
+               "SELECT verdict FROM tlsrpt.sts_readiness_at(now(), 30, 0.001, 1, 1, 0)"
+               " WHERE policy_domain = 'ready.example'") == "ready");
   // Over 60 days the old reporter's starttls failures count, with a looser threshold still not.
   CHECK(query1(db.url(),
                "SELECT verdict || ':' || reporters || ':' || blocking_failed_sessions "
@@ -161,10 +170,16 @@ TEST_CASE("the summary API returns per-domain numbers, top failures and verdicts
   REQUIRE(s.readiness.size() == 3);
   CHECK(s.readiness[0].policy_domain == "example.com");
   CHECK(s.readiness[0].result == st::verdict::not_ready);
-  CHECK(s.readiness[0].reasons.size() == 3);
+  CHECK(s.readiness[0].reasons.size() == 5);
+  CHECK(s.readiness[0].observed_days == 2);
+  CHECK(s.readiness[0].min_days == 14);
   CHECK(s.readiness[0].blocking_failed_sessions == 2);
   CHECK(s.readiness[0].blocking_failure_rate == doctest::Approx(2.0 / 1812.0));
-  CHECK(s.readiness[2].result == st::verdict::ready);
+  CHECK(s.readiness[2].result == st::verdict::not_ready);
+  CHECK(s.readiness[2].missing == std::vector<std::string>{"days", "reporters", "recent-failures"});
+  const auto relaxed =
+      store.query_summary({.days = 30, .min_days = 1, .min_reporters = 1, .quiet_days = 0});
+  CHECK(relaxed.readiness[2].result == st::verdict::ready);
   CHECK(s.readiness[2].sts_mode == "enforce");
   CHECK(st::to_string(s.readiness[1].result) == "not-ready");
 
@@ -175,7 +190,7 @@ TEST_CASE("the summary API returns per-domain numbers, top failures and verdicts
   REQUIRE(one.top_failures.size() == 1);
   CHECK(one.top_failures[0].result_type == "certificate-expired");
   REQUIRE(one.readiness.size() == 1);
-  CHECK(one.readiness[0].sessions == 1502);
+  CHECK(one.readiness[0].sessions == 1812);  // readiness looks back at least min_days
 
   const auto none = store.query_summary({.domain = "unknown.example"});
   CHECK(none.domains.empty());

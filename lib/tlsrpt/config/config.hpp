@@ -122,6 +122,55 @@ struct limits {
   std::size_t max_failure_details = 100'000;
 };
 
+// The thresholds of the findings engine (issue 19, lib/tlsrpt/monitor): `alerts.rules`. The
+// readiness ones are also the `summary`'s, so a verdict reads the same everywhere.
+struct alert_rules {
+  std::chrono::milliseconds window = std::chrono::hours(48);         // failure rate, certificate
+  std::chrono::milliseconds baseline = std::chrono::hours(14 * 24);  // new failure, spike
+  int min_baseline_days = 7;        // a baseline with fewer days of reports is too short to compare
+  double threshold = 0.001;         // blocking failure share (failure rate, readiness)
+  std::int64_t min_sessions = 100;  // in the window, before a rate means anything
+  double spike_factor = 3;
+  int silent_active_days = 5;  // of the silent_baseline days before
+  std::chrono::milliseconds silent_baseline = std::chrono::hours(14 * 24);
+  std::chrono::milliseconds silent_after = std::chrono::hours(3 * 24);
+  int min_days = 14;  // readiness: days of reports in testing mode
+  int min_reporters = 2;
+  int quiet_days = 3;  // readiness: no blocking failure in this many last days
+  std::chrono::milliseconds stale_after = std::chrono::hours(1);  // a mailbox failing this long
+};
+
+enum class severity { warning, critical };
+std::string_view to_string(severity s) noexcept;
+
+struct webhook {
+  enum class format { json, slack, teams };
+  std::string url;
+  format fmt = format::json;
+  std::chrono::milliseconds timeout = std::chrono::seconds(10);
+  int line = 0;
+};
+std::string_view to_string(webhook::format f) noexcept;
+
+struct email {
+  std::string smtp_url;  // smtp://host:587 (STARTTLS required) or smtps://host:465
+  std::string username;  // empty: no SMTP AUTH
+  secret_ref password;   // password_env / password_file
+  std::string from;
+  std::vector<std::string> to;
+  bool allow_plaintext = false;  // smtp:// without STARTTLS (a local relay)
+  std::optional<std::string> ca_file;
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  int line = 0;
+};
+
+struct alerts {
+  std::vector<webhook> webhooks;
+  std::optional<email> mail;
+  severity min_severity = severity::warning;
+  alert_rules rules;
+};
+
 struct configuration {
   std::string file;  // where it was loaded from, "" for the built-in defaults
   database db;
@@ -129,6 +178,7 @@ struct configuration {
   daemon run;
   logging log;
   limits lim;
+  struct alerts alerts;
 };
 
 // Loads and validates a file. Throws error.

@@ -98,9 +98,47 @@ void rethrow(std::string_view doing, std::string_view statement) {
   }
 }
 
+sts_readiness readiness_of(const pqxx::row& r) {
+  sts_readiness v;
+  v.policy_domain = r[0].as<std::string>();
+  const std::string verdict_text = r[1].as<std::string>();
+  v.result = verdict_text == "ready"       ? verdict::ready
+             : verdict_text == "not-ready" ? verdict::not_ready
+                                           : verdict::no_data;
+  v.reasons = parse_text_array(r[2]);
+  v.reporters = r[3].as<std::int64_t>();
+  v.sessions = r[4].as<std::int64_t>();
+  v.failed_sessions = r[5].as<std::int64_t>();
+  v.blocking_failed_sessions = r[6].as<std::int64_t>();
+  v.blocking_failure_rate = r[7].as<double>();
+  v.blocking_result_types = parse_text_array(r[8]);
+  if (!r[9].is_null()) v.sts_mode = r[9].as<std::string>();
+  v.min_days = r[10].as<int>();
+  v.observed_days = r[11].as<int>();
+  v.min_reporters = r[12].as<int>();
+  v.recent_blocking_failed_sessions = r[13].as<std::int64_t>();
+  if (!r[14].is_null()) v.last_blocking_failure = r[14].as<std::string>();
+  v.missing = parse_text_array(r[15]);
+  return v;
+}
+
+std::vector<std::string> parse_text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser(f.c_str());
+  for (;;) {
+    const auto [kind, value] = parser.get_next();
+    if (kind == pqxx::array_parser::juncture::done) break;
+    if (kind == pqxx::array_parser::juncture::string_value) out.push_back(value);
+  }
+  return out;
+}
+
 }  // namespace detail
 
 namespace {
+
+using detail::parse_text_array;
 
 // ---- Values into SQL text -----------------------------------------------------------------
 
@@ -505,18 +543,6 @@ std::optional<std::int64_t> opt64(std::optional<std::uint32_t> v) {
   return static_cast<std::int64_t>(*v);
 }
 
-std::vector<std::string> parse_text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  pqxx::array_parser parser(f.c_str());
-  for (;;) {
-    const auto [kind, value] = parser.get_next();
-    if (kind == pqxx::array_parser::juncture::done) break;
-    if (kind == pqxx::array_parser::juncture::string_value) out.push_back(value);
-  }
-  return out;
-}
-
 std::optional<std::string> opt_field(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return f.as<std::string>();
@@ -670,10 +696,9 @@ void prepare_statements(pqxx::connection& c) {
             "  AND ($2::text IS NULL OR policy_domain = $2)"
             " GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT $3");
   c.prepare("summary_readiness",
-            "SELECT policy_domain, verdict, reasons, reporters, sessions, failed_sessions,"
-            "  blocking_failed_sessions, blocking_failure_rate, blocking_result_types, sts_mode"
-            " FROM tlsrpt.sts_readiness_over($1, $2)"
-            " WHERE $3::text IS NULL OR policy_domain = $3 ORDER BY policy_domain");
+            std::string("SELECT ") + detail::readiness_columns +
+                " FROM tlsrpt.sts_readiness_at(now(), $1, $2, $4, $5, $6)"
+                " WHERE $3::text IS NULL OR policy_domain = $3 ORDER BY policy_domain");
 }
 
 // A savepoint on the open transaction. (pqxx::subtransaction left the transaction aborted
@@ -1473,22 +1498,9 @@ summary pg_store::query_summary(const summary_options& options) {
       s.top_failures.push_back(std::move(f));
     }
     for (const auto& r :
-         impl_->exec(tx, "summary_readiness", options.days, options.threshold, domain)) {
-      sts_readiness v;
-      v.policy_domain = r[0].as<std::string>();
-      const std::string verdict_text = r[1].as<std::string>();
-      v.result = verdict_text == "ready"       ? verdict::ready
-                 : verdict_text == "not-ready" ? verdict::not_ready
-                                               : verdict::no_data;
-      v.reasons = parse_text_array(r[2]);
-      v.reporters = r[3].as<std::int64_t>();
-      v.sessions = r[4].as<std::int64_t>();
-      v.failed_sessions = r[5].as<std::int64_t>();
-      v.blocking_failed_sessions = r[6].as<std::int64_t>();
-      v.blocking_failure_rate = r[7].as<double>();
-      v.blocking_result_types = parse_text_array(r[8]);
-      v.sts_mode = opt_field(r[9]);
-      s.readiness.push_back(std::move(v));
+         impl_->exec(tx, "summary_readiness", options.days, options.threshold, domain,
+                     options.min_days, options.min_reporters, options.quiet_days)) {
+      s.readiness.push_back(detail::readiness_of(r));
     }
     return s;
   });

@@ -66,6 +66,9 @@ struct summary_options {
   std::optional<std::string> domain;  // only this policy domain
   int top_failures = 10;              // how many failure rows to return
   double threshold = 0.001;           // STS readiness: blocking failure share that fails it
+  int min_days = 14;                  // STS readiness: days of reports in testing mode
+  int min_reporters = 2;
+  int quiet_days = 3;  // STS readiness: no blocking failure in the last this many days
 };
 
 struct domain_summary {
@@ -101,6 +104,14 @@ struct sts_readiness {
   double blocking_failure_rate = 0;
   std::vector<std::string> blocking_result_types;
   std::optional<std::string> sts_mode;  // latest mode seen: testing, enforce, none
+  // The rule over time (0005, tlsrpt.sts_readiness_at): how far the domain is.
+  int min_days = 0;       // days of reports in testing mode needed
+  int observed_days = 0;  // days seen so far ("9 of 14 days")
+  int min_reporters = 0;
+  std::int64_t recent_blocking_failed_sessions = 0;  // in the last quiet_days days
+  std::optional<std::string> last_blocking_failure;  // UTC day, YYYY-MM-DD
+  // Keys of the unmet conditions: sts-policy, days, reporters, failure-rate, recent-failures.
+  std::vector<std::string> missing;
 };
 
 struct summary {

@@ -5,7 +5,9 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "tlsrpt/store/pg_store.hpp"
 #include "tlsrpt/store/store.hpp"
 
 namespace tlsrpt::store::detail {
@@ -29,5 +31,16 @@ bool message_fault(std::string_view sqlstate) noexcept;
 
 // The server's message without libpq's trailing newline and "ERROR:  " prefix.
 std::string clean_message(std::string_view what);
+
+// A text[] field as strings (NULL: empty).
+std::vector<std::string> parse_text_array(const pqxx::field& f);
+
+// The columns of tlsrpt.sts_readiness_at() that readiness_of() reads, in its order.
+inline constexpr const char* readiness_columns =
+    "policy_domain, verdict, reasons, reporters, sessions, failed_sessions,"
+    " blocking_failed_sessions, blocking_failure_rate, blocking_result_types, sts_mode,"
+    " min_days, observed_days, min_reporters, recent_blocking_failed_sessions,"
+    " last_blocking_failure::text, missing";
+sts_readiness readiness_of(const pqxx::row& r);
 
 }  // namespace tlsrpt::store::detail

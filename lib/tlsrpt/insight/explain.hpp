@@ -1,9 +1,10 @@
-// Plain-English explanations of RFC 8460 result types, for the summary.
+// Plain-English explanations of RFC 8460 result types, shared by `summary`, the findings
+// (lib/tlsrpt/monitor) and the dashboard, so that a failure reads the same everywhere.
 #pragma once
 
 #include <string_view>
 
-namespace tlsrpt::app {
+namespace tlsrpt::insight {
 
 struct explanation {
   std::string_view meaning;   // what the sender saw
@@ -14,4 +15,4 @@ struct explanation {
 // generic text saying the type is not registered.
 explanation explain(std::string_view result_type) noexcept;
 
-}  // namespace tlsrpt::app
+}  // namespace tlsrpt::insight

@@ -1,9 +1,9 @@
-#include "explain.hpp"
+#include "tlsrpt/insight/explain.hpp"
 
 #include <array>
 #include <utility>
 
-namespace tlsrpt::app {
+namespace tlsrpt::insight {
 
 namespace {
 
@@ -64,4 +64,4 @@ explanation explain(std::string_view result_type) noexcept {
           "Look at the failure-reason-code and additional-information of the raw report."};
 }
 
-}  // namespace tlsrpt::app
+}  // namespace tlsrpt::insight
