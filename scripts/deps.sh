@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libcurl4-openssl-dev libgmime-3.0-dev zlib1g-dev rapidjson-dev libpqxx-dev
-  libyaml-cpp-dev doctest-dev libspdlog-dev libcli11-dev
+  libyaml-cpp-dev doctest-dev libspdlog-dev libcli11-dev libunbound-dev libopendkim-dev
+  dns-root-data unbound ldnsutils python3-dkim python3-cryptography
   postgresql postgresql-client dovecot-imapd openssl curl procps time iproute2 jq python3
   man-db bsdextrautils zsh libsystemd-dev
   debhelper dpkg-dev fakeroot lintian
