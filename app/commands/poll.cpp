@@ -7,6 +7,7 @@
 #include "mailboxes.hpp"
 #include "tlsrpt/service/notify.hpp"
 #if TLSRPT_HAVE_COLLECTOR && TLSRPT_HAVE_STORE && TLSRPT_HAVE_IMAP
+#include "tlsrpt/imap/idle.hpp"
 #include "tlsrpt/store/monitor_store.hpp"
 #include "tlsrpt/store/pg_store.hpp"
 #define TLSRPT_HAVE_PIPELINE 1
@@ -123,10 +124,28 @@ int cmd_run(context& ctx) {
   o.jitter = c.run.jitter;
   o.max_backoff = c.run.max_backoff;
   if (o.initial_backoff > o.max_backoff) o.initial_backoff = o.max_backoff;
+  if (c.run.idle) {
+    o.wait = [check = o.stop_check](imap::mailbox& mb, std::chrono::steady_clock::time_point until,
+                                    const std::atomic<bool>& stop) {
+      auto* m = dynamic_cast<imap::curl_mailbox*>(&mb);
+      if (m == nullptr) return collector::wake::unsupported;
+      switch (imap::idle(*m, until, stop, check)) {
+        case imap::idle_outcome::changed:
+          return collector::wake::changed;
+        case imap::idle_outcome::timeout:
+          return collector::wake::timeout;
+        case imap::idle_outcome::stopped:
+          return collector::wake::stopped;
+        case imap::idle_outcome::unsupported:
+          break;
+      }
+      return collector::wake::unsupported;
+    };
+  }
   auto log = ctx.log();
-  log->info("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} jitter)",
+  log->info("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} jitter){}",
             TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
-            config::format_duration(o.jitter));
+            config::format_duration(o.jitter), c.run.idle ? ", IDLE where offered" : "");
   // Type=notify: systemd counts the unit as started once the configuration, the secrets and
   // the schema are in order (all checked by wire()), not when the process exists.
   service::notify_ready("polling " + std::to_string(w.jobs.size()) + " mailbox(es)");

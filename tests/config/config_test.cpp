@@ -70,6 +70,7 @@ TEST_CASE("an empty file gives every default") {
   CHECK(c.run.interval == 5min);
   CHECK(c.run.jitter == 30s);
   CHECK(c.run.max_backoff == 1h);
+  CHECK(c.run.idle);
   CHECK(c.log.fmt == cfg::logging::format::text);
   CHECK(c.log.level == "info");
   CHECK(c.lim.max_message_size == 25u * 1024 * 1024);
@@ -142,6 +143,7 @@ TEST_CASE("every key of the full example is read") {
   CHECK(c.run.interval == 15min);
   CHECK(c.run.jitter == 1min);
   CHECK(c.run.max_backoff == 2h);
+  CHECK_FALSE(c.run.idle);
   CHECK(c.log.fmt == cfg::logging::format::json);
   CHECK(c.log.level == "debug");
   CHECK(c.lim.max_depth == 32);

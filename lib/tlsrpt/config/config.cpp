@@ -350,11 +350,12 @@ configuration read_root(const reader& r, const YAML::Node& root) {
     }
   }
   if (const YAML::Node d = root["daemon"]) {
-    r.expect_map(d, "daemon", {"interval", "jitter", "max_backoff"});
+    r.expect_map(d, "daemon", {"interval", "jitter", "max_backoff", "idle"});
     if (d.IsMap()) {
       r.read_duration(d, "daemon", "interval", c.run.interval);
       r.read_duration(d, "daemon", "jitter", c.run.jitter, true);
       r.read_duration(d, "daemon", "max_backoff", c.run.max_backoff);
+      r.read(d, "daemon", "idle", c.run.idle);
     }
   }
   if (const YAML::Node l = root["logging"]) {

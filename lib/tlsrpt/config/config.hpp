@@ -105,6 +105,7 @@ struct daemon {
   std::chrono::milliseconds interval = std::chrono::minutes(5);
   std::chrono::milliseconds jitter = std::chrono::seconds(30);
   std::chrono::milliseconds max_backoff = std::chrono::hours(1);
+  bool idle = true;  // wait in IDLE between passes where the server offers it (RFC 2177)
 };
 
 struct logging {
