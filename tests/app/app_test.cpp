@@ -11,7 +11,15 @@ using namespace tlsrpt::test::app;
 
 namespace {
 
-std::string corpus(const std::string& rel) { return quote((corpus_dir() / rel).string()); }
+// The project's own samples (tests/data): the shared corpus is not needed here.
+std::string sample(const std::string& rel) { return quote((data_dir() / rel).string()); }
+
+// A gzip copy of one sample, as senders attach them.
+std::filesystem::path gzip_of(const std::filesystem::path& from, const std::filesystem::path& to) {
+  const auto r = run("gzip -n -c " + quote(from.string()) + " > " + quote(to.string()));
+  REQUIRE(r.status == 0);
+  return to;
+}
 
 int count_of(const std::string& haystack, const std::string& needle) {
   int n = 0;
@@ -47,26 +55,29 @@ TEST_CASE("--help and --version exit 0 and every command has its own help") {
 }
 
 TEST_CASE("parse prints a JSON array for plain JSON, gzip and whole messages") {
-  auto r = cli("parse " + corpus("cry-inc__dmarc-report-viewer/google.json"));
+  auto r = cli("parse " + sample("collector/report.json"));
   CHECK(r.status == 0);
-  CHECK(r.out.rfind("[{\"organization-name\":\"Google Inc.\"", 0) == 0);
-  CHECK(r.out.find("\"report-id\":\"2025-05-22T00:00:00Z_foo-bar.io\"") != std::string::npos);
-  r = cli("parse " + corpus("Neztore__tls-rpt-monitor/microsoft-report.json.gz"));
+  CHECK(r.out.rfind("[{\"organization-name\":\"Example Mail Org\"", 0) == 0);
+  CHECK(r.out.find("\"report-id\":\"collector-sample-1\"") != std::string::npos);
+  const scratch_dir d;
+  const auto gz = gzip_of(data_dir() / "app/fixture-1.json", d.path() / "f1.json.gz");
+  r = cli("parse " + quote(gz.string()));
   CHECK(r.status == 0);
-  CHECK(r.out.find("\"report-id\":\"133988091029006454+josh.scot\"") != std::string::npos);
-  r = cli("parse " + corpus("kravietz__tlsrpt-rs/google1.eml"));
+  CHECK(r.out.find("\"report-id\":\"fixture-1\"") != std::string::npos);
+  r = cli("parse " + sample("mail/inbox-example.com-2026-11-02.eml"));
   CHECK(r.status == 0);
   CHECK(r.out.rfind("[{", 0) == 0);
-  CHECK(r.out.find("\"report-id\":\"2024-09-15T00:00:00Z_krvtz.net\"") != std::string::npos);
-  CHECK(r.out.find("\"mx-host\":[\"carp-20.krvtz.net\"]") != std::string::npos);
+  CHECK(r.out.find("\"report-id\":\"2026.11.02T00.00.00Z+example.com@inbox.example\"") !=
+        std::string::npos);
+  CHECK(r.out.find("\"mx-host\":[\"mx1.example.com\",\"mx2.example.com\"]") != std::string::npos);
   // stdin, the same bytes
-  r = cli("parse -", "", (corpus_dir() / "kravietz__tlsrpt-rs/mail.ru.eml").string());
+  r = cli("parse -", "", (data_dir() / "mail/relay-example.com-2026-11-11.eml").string());
   CHECK(r.status == 0);
   CHECK(count_of(r.out, "\"organization-name\"") == 1);
 }
 
 TEST_CASE("parse of a mail that is no report prints an empty array and says why") {
-  const auto r = cli("parse " + corpus("kravietz__tlsrpt-rs/empty.eml"));
+  const auto r = cli("parse " + sample("collector/not-a-report.eml"));
   CHECK(r.status == 0);
   CHECK(r.out == "[]\n");
   CHECK(r.err.find("not a report") != std::string::npos);
@@ -74,7 +85,7 @@ TEST_CASE("parse of a mail that is no report prints an empty array and says why"
 
 TEST_CASE("parse of a broken report exits 65 with the cause on stderr") {
   const scratch_dir d;
-  const std::string good = read_file(corpus_dir() / "cry-inc__dmarc-report-viewer/google.json");
+  const std::string good = read_file(data_dir() / "collector/report.json");
   write_file(d.path() / "truncated.json", good.substr(0, good.size() / 2));
   auto r = cli("parse " + quote((d.path() / "truncated.json").string()));
   CHECK(r.status == 65);
@@ -91,7 +102,7 @@ TEST_CASE("parse of a broken report exits 65 with the cause on stderr") {
   CHECK(r.err.find("report-id") != std::string::npos);
 
   const std::string gz =
-      read_file(corpus_dir() / "Neztore__tls-rpt-monitor/microsoft-report.json.gz");
+      read_file(gzip_of(data_dir() / "app/fixture-1.json", d.path() / "f1.json.gz"));
   write_file(d.path() / "cut.json.gz", gz.substr(0, gz.size() - 20));
   r = cli("parse " + quote((d.path() / "cut.json.gz").string()));
   CHECK(r.status == 65);
@@ -133,27 +144,25 @@ TEST_CASE("ingest stores files, directories, Maildir, mbox and stdin, once") {
   const scratch_database db;
   const std::string env = "TLSRPT_DATABASE_URL=" + quote(db.url());
   const scratch_dir d;
-  const auto c = corpus_dir();
+  const auto c = data_dir();
   // A directory with a nested one: a JSON report, a gzipped one, and a message.
   std::filesystem::create_directories(d.path() / "dir" / "nested");
-  std::filesystem::copy_file(c / "cry-inc__dmarc-report-viewer/google.json",
-                             d.path() / "dir" / "google.json");
-  std::filesystem::copy_file(c / "Neztore__tls-rpt-monitor/microsoft-report.json.gz",
-                             d.path() / "dir" / "nested" / "ms.json.gz");
-  std::filesystem::copy_file(c / "kravietz__tlsrpt-rs/google1.eml",
-                             d.path() / "dir" / "nested" / "g1.eml");
+  std::filesystem::copy_file(c / "collector/report.json", d.path() / "dir" / "report.json");
+  gzip_of(c / "app/fixture-1.json", d.path() / "dir" / "nested" / "f1.json.gz");
+  std::filesystem::copy_file(c / "mail/inbox-example.com-2026-11-02.eml",
+                             d.path() / "dir" / "nested" / "i1.eml");
   // A Maildir: new/ and cur/ are read, tmp/ (half-delivered) is not.
   for (const char* sub : {"cur", "new", "tmp"})
     std::filesystem::create_directories(d.path() / "Maildir" / sub);
-  std::filesystem::copy_file(c / "kravietz__tlsrpt-rs/google2.eml",
+  std::filesystem::copy_file(c / "mail/inbox-example.com-2026-11-09.eml",
                              d.path() / "Maildir" / "new" / "1.host");
-  std::filesystem::copy_file(c / "kravietz__tlsrpt-rs/microsoft1.eml",
+  std::filesystem::copy_file(c / "mail/outlook-example.com-2026-11-04.eml",
                              d.path() / "Maildir" / "cur" / "2.host:2,S");
-  std::filesystem::copy_file(c / "isseis__tlsrpt-digest/tlsrpt_google.eml",
+  std::filesystem::copy_file(c / "mail/postfix-example.com-2026-11-07.eml",
                              d.path() / "Maildir" / "tmp" / "3.host");
   // An mbox of two messages, one with a body line that had to be escaped as ">From ".
-  std::string m1 = read_file(c / "mjl-__mox/example.eml");
-  std::string m2 = read_file(c / "isseis__tlsrpt-digest/tlsrpt_success_google_1.eml");
+  std::string m1 = read_file(c / "mail/inbox-example.org-2026-11-03.eml");
+  std::string m2 = read_file(c / "mail/hosting-example.org-2026-11-08.eml");
   write_file(d.path() / "reports.mbox", "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + m1 +
                                             "\n>From here on, nothing.\n\nFrom MAILER-DAEMON Thu "
                                             "Jan  1 00:00:00 2026\n" +
@@ -168,7 +177,7 @@ TEST_CASE("ingest stores files, directories, Maildir, mbox and stdin, once") {
   r = cli("ingest " + quote((d.path() / "reports.mbox").string()), env);
   CHECK_MESSAGE(r.status == 0, r.err);
   CHECK(sql(db.url(), "select count(*) from tlsrpt.reports") == "7");
-  r = cli("ingest -", env, (c / "kravietz__tlsrpt-rs/mail.ru.eml").string());
+  r = cli("ingest -", env, (c / "mail/relay-example.com-2026-11-11.eml").string());
   CHECK_MESSAGE(r.status == 0, r.err);
   CHECK(sql(db.url(), "select count(*) from tlsrpt.reports") == "8");
   CHECK(sql(db.url(), "select count(*) from tlsrpt.messages where source = 'stdin'") == "1");
@@ -179,23 +188,24 @@ TEST_CASE("ingest stores files, directories, Maildir, mbox and stdin, once") {
   r = cli("ingest " + quote((d.path() / "dir").string()) + " " +
               quote((d.path() / "Maildir").string()) + " " +
               quote((d.path() / "reports.mbox").string()) + " -",
-          env, (c / "kravietz__tlsrpt-rs/mail.ru.eml").string());
+          env, (c / "mail/relay-example.com-2026-11-11.eml").string());
   CHECK_MESSAGE(r.status == 0, r.err);
   CHECK(sql(db.url(), "select count(*) from tlsrpt.reports") == "8");
   CHECK(sql(db.url(), "select sum(successful_sessions) from tlsrpt.policies") == sessions);
   CHECK(r.err.find("0 stored") != std::string::npos);
 
   // Mail that is no report is delivered too.
-  r = cli("ingest " + corpus("kravietz__tlsrpt-rs/empty.eml"), env);
+  r = cli("ingest " + sample("collector/not-a-report.eml"), env);
   CHECK(r.status == 0);
-  CHECK(sql(db.url(), "select outcome from tlsrpt.messages where folder like '%empty.eml'") ==
-        "not_a_report");
+  CHECK(
+      sql(db.url(), "select outcome from tlsrpt.messages where folder like '%not-a-report.eml'") ==
+      "not_a_report");
 }
 
 TEST_CASE("ingest of a broken report exits 65 and records it as rejected") {
   const scratch_database db;
   const scratch_dir d;
-  const std::string good = read_file(corpus_dir() / "cry-inc__dmarc-report-viewer/google.json");
+  const std::string good = read_file(data_dir() / "collector/report.json");
   write_file(d.path() / "broken.json", good.substr(0, good.size() - 10));
   const auto r = cli("ingest " + quote((d.path() / "broken.json").string()),
                      "TLSRPT_DATABASE_URL=" + quote(db.url()));
@@ -206,7 +216,7 @@ TEST_CASE("ingest of a broken report exits 65 and records it as rejected") {
 
 TEST_CASE("ingest exits 75 when the database is unreachable, so an MTA retries") {
   const auto r = cli("ingest -", "TLSRPT_DATABASE_URL=postgresql://tlsrpt@127.0.0.1:1/none",
-                     (corpus_dir() / "kravietz__tlsrpt-rs/google1.eml").string());
+                     (data_dir() / "mail/inbox-example.com-2026-11-02.eml").string());
   CHECK(r.status == 75);
   CHECK(r.err.find("tlsrpt-collector: ") != std::string::npos);
 }
@@ -268,8 +278,8 @@ TEST_CASE("summary gives the fixture set's numbers in table, json and csv") {
 
 TEST_CASE("with --log-format json every log line is one JSON object") {
   const scratch_database db;
-  const auto r = cli("--log-format json ingest " + corpus("kravietz__tlsrpt-rs/google1.eml") + " " +
-                         corpus("kravietz__tlsrpt-rs/empty.eml"),
+  const auto r = cli("--log-format json ingest " + sample("mail/inbox-example.com-2026-11-02.eml") +
+                         " " + sample("collector/not-a-report.eml"),
                      "TLSRPT_DATABASE_URL=" + quote(db.url()));
   CHECK_MESSAGE(r.status == 0, r.err);
   std::size_t lines = 0;

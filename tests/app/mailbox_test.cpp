@@ -36,7 +36,7 @@ TEST_CASE("poll stores reports, flags a broken one, and reprocess clears its fai
   write_file(d.path() / "broken.eml", broken);
   imap_append("t6", folder, d.path() / "good.eml");
   imap_append("t6", folder, d.path() / "broken.eml");
-  imap_append("t6", folder, corpus_dir() / "kravietz__tlsrpt-rs/empty.eml");
+  imap_append("t6", folder, data_dir() / "collector/not-a-report.eml");
   const auto cfg = d.path() / "c.yaml";
   write_file(cfg, mailbox_config("t6", folder, "TLSRPT_APP_TEST_PW"));
   const std::string env = "TLSRPT_DATABASE_URL=" + quote(db.url()) +

@@ -124,7 +124,8 @@ bool is_report_kind(const std::string& kind) { return kind != "not_a_report" && 
 
 TEST_CASE(
     "every real sample and 2,000 generated mails are stored once with their values, "
-    "acknowledged with their action, and a second poll finds nothing new") {
+    "acknowledged with their action, and a second poll finds nothing new" *
+    doctest::test_suite("corpus")) {
   const services s = services::shared();
   database db(s);
   folder f(s, "t8", "pipeline");

@@ -253,7 +253,8 @@ std::set<std::string> eml_files(const std::filesystem::path& dir, bool recursive
 
 }  // namespace
 
-TEST_CASE("every .eml of the shared corpus is extracted with its expected facts") {
+TEST_CASE("every .eml of the shared corpus is extracted with its expected facts" *
+          doctest::test_suite("corpus")) {
   const auto dir = tlsrpt::test::corpus_dir();
   std::set<std::string> listed;
   for (const auto& e : corpus_samples) {
@@ -274,20 +275,21 @@ TEST_CASE("every sample mail of the project extracts as a report, except the new
   CHECK(eml_files(dir / "mail", false) == listed);
 }
 
-TEST_CASE("empty.eml is not a report and says why") {
-  const auto x = h::extract(
-      tlsrpt::test::read_file(tlsrpt::test::corpus_dir() / "kravietz__tlsrpt-rs/empty.eml"));
+TEST_CASE("plain text mail is not a report and says why") {
+  const auto x =
+      h::extract(tlsrpt::test::read_file(tlsrpt::test::data_dir() / "collector/not-a-report.eml"));
   CHECK(x.kind == mime::outcome::not_a_report);
   CHECK(x.reason == "no TLS report part in a text/plain message");
 }
 
 TEST_CASE("a CRLF message and its LF copy give the same report") {
-  const auto crlf =
-      tlsrpt::test::read_file(tlsrpt::test::corpus_dir() / "kravietz__tlsrpt-rs/google2.eml");
-  REQUIRE(crlf.find("\r\n") != std::string::npos);
-  std::string lf;
-  for (char c : crlf) {
-    if (c != '\r') lf += c;
+  const auto lf =
+      tlsrpt::test::read_file(tlsrpt::test::data_dir() / "mail/inbox-example.com-2026-11-02.eml");
+  REQUIRE(lf.find('\r') == std::string::npos);
+  std::string crlf;
+  for (char c : lf) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
   }
   const auto a = h::extract(crlf);
   const auto b = h::extract(lf);
@@ -313,7 +315,8 @@ TEST_CASE("the subject is decoded and header values are unfolded") {
   CHECK(y.env.dkim_signature->find('\n') == std::string::npos);
 }
 
-TEST_CASE("the report of a mail whose subject disagrees with its JSON is taken from the JSON") {
+TEST_CASE("the report of a mail whose subject disagrees with its JSON is taken from the JSON" *
+          doctest::test_suite("corpus")) {
   // RFC 8460 §5.6: the JSON is authoritative; the Subject says 2026.05.12, the JSON 2026-02-08.
   const auto x = h::extract(tlsrpt::test::read_file(tlsrpt::test::corpus_dir() /
                                                     "isseis__tlsrpt-digest/tlsrpt_failure.eml"));

@@ -15,13 +15,15 @@ namespace {
 namespace mime = tlsrpt::mime;
 namespace h = tlsrpt::test::mime;
 
-std::string google1() {
-  return tlsrpt::test::read_file(tlsrpt::test::corpus_dir() / "kravietz__tlsrpt-rs/google1.eml");
+// One good report mail of our own (a gzip attachment in base64), mutated by each case.
+std::string good_mail() {
+  return tlsrpt::test::read_file(tlsrpt::test::data_dir() /
+                                 "mail/inbox-example.com-2026-11-02.eml");
 }
 
-// The JSON of google1.eml, to rebuild messages around it.
-std::string google1_json() {
-  const auto x = h::extract(google1());
+// The JSON of good_mail(), to rebuild messages around it.
+std::string good_json() {
+  const auto x = h::extract(good_mail());
   REQUIRE(x.kind == mime::outcome::reports_found);
   return x.reports.at(0).json;
 }
@@ -33,7 +35,7 @@ std::string gz_mail(const std::string& gz, const char* type = "application/tlsrp
 }  // namespace
 
 TEST_CASE("truncated base64 is a broken report naming zlib's cause") {
-  std::string m = google1();
+  std::string m = good_mail();
   const auto start = m.find("Content-Transfer-Encoding: base64");
   REQUIRE(start != std::string::npos);
   const auto body = m.find("\n\n", start) + 2;
@@ -42,13 +44,14 @@ TEST_CASE("truncated base64 is a broken report naming zlib's cause") {
   const auto x = h::extract(m);
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reports.empty());
-  CHECK(x.reason ==
-        "cannot inflate report part \"google.com!krvtz.net!1726358400!1726444799!001.json.gz\": "
-        "unexpected end of compressed data (zlib -5)");
+  CHECK(
+      x.reason ==
+      "cannot inflate report part \"inbox.example!example.com!1793577600!1793663999!001.json.gz\": "
+      "unexpected end of compressed data (zlib -5)");
 }
 
 TEST_CASE("a flipped gzip CRC is a broken report") {
-  std::string gz = h::gzip(google1_json());
+  std::string gz = h::gzip(good_json());
   gz[gz.size() - 8] = static_cast<char>(gz[gz.size() - 8] ^ 0x01);
   const auto x = h::extract(gz_mail(gz));
   CHECK(x.kind == mime::outcome::broken_report);
@@ -56,7 +59,7 @@ TEST_CASE("a flipped gzip CRC is a broken report") {
 }
 
 TEST_CASE("a truncated gzip is a broken report") {
-  const std::string gz = h::gzip(google1_json());
+  const std::string gz = h::gzip(good_json());
   const auto x = h::extract(gz_mail(gz.substr(0, gz.size() / 2)));
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.find("unexpected end of compressed data (zlib -5)") != std::string::npos);
@@ -76,29 +79,30 @@ TEST_CASE("a gzip bomb is rejected at the decompressed size limit") {
 }
 
 TEST_CASE("a part declared gzip that holds plain JSON is read as JSON") {
-  const std::string json = google1_json();
+  const std::string json = good_json();
   const auto x = h::extract(h::report_mail("application/tlsrpt+gzip", "r.json.gz", "base64",
                                            h::base64("\xEF\xBB\xBF\n " + json)));
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.reports[0].compression == "none");
   CHECK(x.reports[0].content_type == "application/tlsrpt+gzip");
-  CHECK(tlsrpt::report::parse(x.reports[0].json).report_id == "2024-09-15T00:00:00Z_krvtz.net");
+  CHECK(tlsrpt::report::parse(x.reports[0].json).report_id ==
+        "2026.11.02T00.00.00Z+example.com@inbox.example");
 }
 
 TEST_CASE("a part declared JSON or octet-stream that holds gzip is inflated") {
-  const std::string gz = h::gzip(google1_json());
+  const std::string gz = h::gzip(good_json());
   for (const char* type : {"application/tlsrpt+json", "application/octet-stream",
                            "application/x-gzip", "text/plain"}) {
     CAPTURE(std::string(type));
     const auto x = h::extract(gz_mail(gz, type));
     REQUIRE_MESSAGE(x.kind == mime::outcome::reports_found, x.reason);
     CHECK(x.reports[0].compression == "gzip");
-    CHECK(x.reports[0].json == google1_json());
+    CHECK(x.reports[0].json == good_json());
   }
 }
 
 TEST_CASE("a multipart whose final boundary is missing still yields its report") {
-  std::string m = google1();
+  std::string m = good_mail();
   const auto last = m.rfind("--\n");
   REQUIRE(last != std::string::npos);
   m.erase(last, 2);  // "--boundary--\n" becomes "--boundary\n"
@@ -113,17 +117,17 @@ TEST_CASE("a report forwarded as message/rfc822 is found with the outer envelope
       "Date: Thu, 05 Nov 2026 09:00:00 +0000\nMIME-Version: 1.0\n"
       "Content-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: text/plain\n\nsee "
       "attached\n--outer\nContent-Type: message/rfc822\n\n" +
-      google1() + "\n--outer--\n";
+      good_mail() + "\n--outer--\n";
   const auto x = h::extract(m);
   REQUIRE(x.kind == mime::outcome::reports_found);
   CHECK(x.env.message_id == "fwd@example.com");
   CHECK(x.env.from == "admin@example.com");
-  CHECK(x.env.tls_report_domain == "krvtz.net");  // from the forwarded message
-  CHECK(x.reports[0].json == google1_json());
+  CHECK(x.env.tls_report_domain == "example.com");  // from the forwarded message
+  CHECK(x.reports[0].json == good_json());
 }
 
 TEST_CASE("forwarding deeper than the nesting limit is not followed") {
-  std::string m = google1();
+  std::string m = good_mail();
   for (int i = 0; i < 3; ++i) {
     m = "From: a@example.com\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n" + m;
   }
@@ -159,12 +163,12 @@ TEST_CASE("two report parts in one message are both extracted") {
 }
 
 TEST_CASE("base64 with odd line lengths and stray whitespace decodes") {
-  const std::string b64 = h::base64(h::gzip(google1_json()), 13);
+  const std::string b64 = h::base64(h::gzip(good_json()), 13);
   std::string sloppy;
   for (char c : b64) sloppy += c == '\n' ? std::string(" \t\n ") : std::string(1, c);
   const auto x = h::extract(h::report_mail("application/tlsrpt+gzip", "", "BASE64", sloppy));
   REQUIRE_MESSAGE(x.kind == mime::outcome::reports_found, x.reason);
-  CHECK(x.reports[0].json == google1_json());
+  CHECK(x.reports[0].json == good_json());
   CHECK(x.reports[0].filename == std::nullopt);
 }
 
@@ -199,7 +203,7 @@ TEST_CASE("binary garbage is not a report and does not crash") {
 TEST_CASE("a message over the size limit is a broken report") {
   mime::limits lim;
   lim.max_message_bytes = 1000;
-  const auto x = h::extract(google1(), lim);
+  const auto x = h::extract(good_mail(), lim);
   CHECK(x.kind == mime::outcome::broken_report);
   CHECK(x.reason.find("exceed the limit of 1000 bytes") != std::string::npos);
 }
@@ -207,7 +211,7 @@ TEST_CASE("a message over the size limit is a broken report") {
 TEST_CASE("a report over the decompressed size limit is a broken report") {
   mime::limits lim;
   lim.max_report_bytes = 100;
-  CHECK(h::extract(google1(), lim).kind == mime::outcome::broken_report);
+  CHECK(h::extract(good_mail(), lim).kind == mime::outcome::broken_report);
   const auto x = h::extract(
       h::report_mail("application/tlsrpt+json", "r.json", "", h::sample_json("big")), lim);
   CHECK(x.kind == mime::outcome::broken_report);
@@ -247,9 +251,9 @@ TEST_CASE("extract_any tells a message, bare JSON and gzip apart") {
   REQUIRE(g.kind == mime::outcome::reports_found);
   CHECK(g.reports[0].compression == "gzip");
   CHECK(g.reports[0].json == json);
-  const auto m = mime::extract_any(google1());
+  const auto m = mime::extract_any(good_mail());
   REQUIRE(m.kind == mime::outcome::reports_found);
-  CHECK(m.env.tls_report_domain == "krvtz.net");
+  CHECK(m.env.tls_report_domain == "example.com");
   const auto z = mime::extract_any(std::string("PK\x03\x04....", 8));
   CHECK(z.kind == mime::outcome::broken_report);
   CHECK(z.reason.find("zip archives are not supported") != std::string::npos);

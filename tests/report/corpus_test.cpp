@@ -531,6 +531,9 @@ void check_same_values(const report& a, const report& b) {
 
 }  // namespace
 
+// Every case here reads the shared corpus: ctest label `corpus` (tests/CMakeLists.txt).
+TEST_SUITE_BEGIN("corpus");
+
 TEST_CASE("every JSON report of the corpus has its expected values checked here") {
   const fs::path root = tlsrpt::test::corpus_dir();
   std::set<std::string> found;
@@ -584,5 +587,7 @@ TEST_CASE("the RFC example renders in RFC 8460's shape with derived facts and wa
   CHECK(json.find(R"("total-successful-session-count":5326)") != std::string::npos);
   CHECK(json.ends_with(R"("x-tlsrpt-collector":{"warnings":[]}})"));
 }
+
+TEST_SUITE_END();
 
 }  // namespace tlsrpt::report::test

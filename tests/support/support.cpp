@@ -19,7 +19,9 @@ std::filesystem::path corpus_dir() {
   const char* env = std::getenv("TLSRPT_CORPUS_DIR");
   std::filesystem::path p = env != nullptr && *env != '\0' ? env : TLSRPT_DEFAULT_CORPUS_DIR;
   REQUIRE_MESSAGE(std::filesystem::is_directory(p),
-                  "corpus not found at " << p << " (set TLSRPT_CORPUS_DIR)");
+                  "corpus not found at " << p
+                                         << " (set TLSRPT_CORPUS_DIR, or leave out the tests "
+                                            "labelled corpus: ctest -LE corpus)");
   return p;
 }
 

@@ -7,7 +7,8 @@
 
 namespace tlsrpt::test {
 
-// ../shared/corpus, or $TLSRPT_CORPUS_DIR. Fails the test when it does not exist.
+// ../shared/corpus, or $TLSRPT_CORPUS_DIR. Fails the test when it does not exist. Only test
+// cases in the doctest suite "corpus" (ctest label `corpus`) may call it.
 std::filesystem::path corpus_dir();
 // tests/data in the source tree.
 std::filesystem::path data_dir();
