@@ -20,6 +20,9 @@
 #include "tlsrpt/imap/mailbox.hpp"
 #include "tlsrpt/imap/oauth2.hpp"
 #endif
+#if TLSRPT_HAVE_HTTP
+#include "tlsrpt/http/server.hpp"
+#endif
 
 namespace tlsrpt::app {
 
@@ -159,6 +162,12 @@ int report_exception(std::exception_ptr e) {
     what = err.what();
   } catch (const imap::error& err) {
     code = err.transient() ? exit_code::temporary : exit_code::unavailable;
+    what = err.what();
+#endif
+#if TLSRPT_HAVE_HTTP
+  } catch (const http::error& err) {
+    // A listen address taken or refused: the service cannot run here (EX_UNAVAILABLE).
+    code = exit_code::unavailable;
     what = err.what();
 #endif
   } catch (const std::exception& err) {

@@ -12,6 +12,9 @@ packages=(
   man-db bsdextrautils zsh libsystemd-dev
   debhelper dpkg-dev fakeroot lintian
   chromium
+  libmicrohttpd-dev
+  # promtool (tests of /metrics): Debian 12 ships it only in the prometheus package
+  prometheus
 )
 
 missing=()

@@ -1,9 +1,12 @@
 // `poll` (one pass over every mailbox) and `run` (the daemon).
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "../app.hpp"
+#include "http_side.hpp"
 #include "mailboxes.hpp"
 #include "tlsrpt/service/notify.hpp"
 #if TLSRPT_HAVE_COLLECTOR && TLSRPT_HAVE_STORE && TLSRPT_HAVE_IMAP
@@ -30,9 +33,10 @@ struct wiring {
 // start (exit 78), not a failure found five minutes later. OAuth2 tokens are got now too: a
 // provider refusing our client is a configuration error (78) at start; a provider out of
 // reach fails the pass instead (`run` retries it; `poll` exits 75).
-wiring wire(context& ctx) {
+// `run` with an `http:` section may have no mailbox at all (a receiver-only deployment).
+wiring wire(context& ctx, bool allow_no_mailbox = false) {
   const auto& c = ctx.cfg();
-  if (c.mailboxes.empty())
+  if (c.mailboxes.empty() && !allow_no_mailbox)
     throw failure(exit_code::config,
                   "config: " + (c.file.empty() ? std::string("(no configuration file)") : c.file) +
                       ": no mailboxes configured: add one under `mailboxes:` "
@@ -117,8 +121,18 @@ int cmd_poll(context& ctx) {
 
 int cmd_run(context& ctx) {
 #if TLSRPT_HAVE_PIPELINE
-  auto w = wire(ctx);
   const auto& c = ctx.cfg();
+  auto w = wire(ctx, c.http.has_value());
+  auto pipeline = collector::default_pipeline();
+#if TLSRPT_HAVE_HTTP
+  // Before the first pass, so that a port already taken fails the start (exit 69).
+  const auto web = start_http_side(ctx);
+  if (web) pipeline.events = web->metrics.get();
+#else
+  if (c.http)
+    throw failure(exit_code::unavailable,
+                  "run: cannot serve http: this build lacks the http module");
+#endif
   collector::daemon_options o;
   o.interval = c.run.interval;
   o.jitter = c.run.jitter;
@@ -147,9 +161,15 @@ int cmd_run(context& ctx) {
             TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
             config::format_duration(o.jitter), c.run.idle ? ", IDLE where offered" : "");
   // Type=notify: systemd counts the unit as started once the configuration, the secrets and
-  // the schema are in order (all checked by wire()), not when the process exists.
+  // the schema are in order (all checked by wire()), and the HTTP side listens.
   service::notify_ready("polling " + std::to_string(w.jobs.size()) + " mailbox(es)");
-  const int rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), log);
+  int rc = 0;
+  if (w.jobs.empty()) {
+    log->info("no mailboxes configured: serving HTTP only");
+    while (!ctx.stop().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } else {
+    rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), pipeline, log);
+  }
   service::notify_stopping();
   log->info("stopped");
   return rc;

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tlsrpt/collector/events.hpp"
 #include "tlsrpt/imap/mailbox.hpp"
 #include "tlsrpt/mime/extract.hpp"
 #include "tlsrpt/report/report.hpp"
@@ -67,7 +68,8 @@ struct ingest_result {
 // commit (the CLI's exit 75, so an MTA retries).
 ingest_result ingest_message(std::string_view raw, store::message_key key,
                              store::report_store& store, const processing_limits& limits = {},
-                             const std::shared_ptr<spdlog::logger>& log = nullptr);
+                             const std::shared_ptr<spdlog::logger>& log = nullptr,
+                             observer* events = nullptr);
 
 // ---------------------------------------------------------------------------------------------
 // One pass over a mailbox
@@ -148,7 +150,8 @@ struct message_pipeline {
   std::function<std::string(std::string_view raw)> digest;  // hex SHA-256 of the raw message
   std::function<store::message_input(std::string_view raw, const store::message_key& key,
                                      const processing_limits& limits)>
-      process;  // fills in key.sha256 itself
+      process;                 // fills in key.sha256 itself
+  observer* events = nullptr;  // told of every committed message, pass and store failure
 };
 message_pipeline default_pipeline();
 

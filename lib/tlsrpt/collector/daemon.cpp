@@ -39,6 +39,9 @@ mailbox_result poll_one(const mailbox_job& job, const connect_fn& connect,
     r.transient = e.transient();
     r.store_failure = true;
     store.reset();
+    if (pipeline.events != nullptr) {
+      pipeline.events->on_store_error({store_error_kind(e), e.sqlstate()});
+    }
   } catch (const imap::error& e) {
     r.error = e.what();
     r.transient = e.transient();
@@ -47,6 +50,11 @@ mailbox_result poll_one(const mailbox_job& job, const connect_fn& connect,
   }
   if (r.error && !started) {
     log->error("mailbox {}: pass failed before it began: {}", r.name, *r.error);
+  }
+  if (pipeline.events != nullptr) {
+    pass_event e{r.name, &r.stats, std::nullopt, r.stats.duration};
+    if (r.error) e.error = *r.error;
+    pipeline.events->on_pass(e);
   }
   return r;
 }

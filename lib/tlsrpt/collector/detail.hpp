@@ -4,6 +4,7 @@
 #include <memory>
 #include <string_view>
 
+#include "tlsrpt/collector/collector.hpp"
 #include "tlsrpt/store/store.hpp"
 
 namespace spdlog {
@@ -17,6 +18,11 @@ namespace tlsrpt::collector::detail {
 std::string_view outcome_name(store::outcome o) noexcept;
 
 std::shared_ptr<spdlog::logger> logger_or_default(const std::shared_ptr<spdlog::logger>& log);
+
+// The end of the intake path shared by ingest_message() and the intake class: what the store
+// answered for one message, logged once and told to the observer.
+ingest_result finish_ingest(const store::message_input& in, const store::message_result& r,
+                            spdlog::logger& log, observer* events);
 
 }  // namespace tlsrpt::collector::detail
 

@@ -545,6 +545,11 @@ class pass {
       const ack_class c = class_of(r.result);
       count(r.result);
       log_message(inputs[i], r);
+      if (pipeline_.events != nullptr) {
+        pipeline_.events->on_message(
+            {opts_.name, r.result,
+             r.result == store::outcome::stored ? r.report_ids.size() : std::size_t{0}});
+      }
       acks.add(c, refs[i].uid);
     }
   }

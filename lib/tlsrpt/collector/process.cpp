@@ -90,29 +90,48 @@ message_pipeline default_pipeline() {
   return p;
 }
 
+namespace detail {
+
+ingest_result finish_ingest(const store::message_input& in, const store::message_result& r,
+                            spdlog::logger& log, observer* events) {
+  ingest_result out;
+  for (const auto& rep : in.reports) out.report_names.push_back(rep.parsed.report_id);
+  out.result = r.result;
+  out.report_ids = r.report_ids;
+  out.error = !r.detail.empty() ? r.detail : in.error;
+  std::string names;
+  for (const auto& n : out.report_names) names += (names.empty() ? "" : ",") + n;
+  log.log(out.result == store::outcome::rejected ? spdlog::level::warn : spdlog::level::info,
+          "{} {} outcome={} message-id={} report-id={}{}{}", in.facts.key.source,
+          in.facts.key.folder.empty() ? "-" : in.facts.key.folder, outcome_name(out.result),
+          in.facts.message_id.value_or("-"), names.empty() ? "-" : names,
+          out.error.empty() ? "" : " error=", out.error);
+  if (events != nullptr) {
+    events->on_message({in.facts.key.source, out.result,
+                        out.result == store::outcome::stored ? out.report_ids.size() : 0});
+  }
+  return out;
+}
+
+}  // namespace detail
+
 ingest_result ingest_message(std::string_view raw, store::message_key key,
                              store::report_store& store, const processing_limits& limits,
-                             const std::shared_ptr<spdlog::logger>& log) {
+                             const std::shared_ptr<spdlog::logger>& log, observer* events) {
   const auto lg = detail::logger_or_default(log);
-  store::message_input in = process_any(raw, std::move(key), limits);
-  ingest_result out;
-  for (const auto& r : in.reports) out.report_names.push_back(r.parsed.report_id);
-  const std::vector<store::message_result> results = store.write({&in, 1});
+  const store::message_input in = process_any(raw, std::move(key), limits);
+  std::vector<store::message_result> results;
+  try {
+    results = store.write({&in, 1});
+  } catch (const store::error& e) {
+    if (events != nullptr) events->on_store_error({store_error_kind(e), e.sqlstate()});
+    throw;
+  }
   if (results.size() != 1) {
     throw store::error(
         fmt::format("store: write returned {} results for 1 message", results.size()), "", false);
   }
-  out.result = results[0].result;
-  out.report_ids = results[0].report_ids;
-  out.error = !results[0].detail.empty() ? results[0].detail : in.error;
-  std::string names;
-  for (const auto& n : out.report_names) names += (names.empty() ? "" : ",") + n;
-  lg->log(out.result == store::outcome::rejected ? spdlog::level::warn : spdlog::level::info,
-          "{} {} outcome={} message-id={} report-id={}{}{}", in.facts.key.source,
-          in.facts.key.folder.empty() ? "-" : in.facts.key.folder, detail::outcome_name(out.result),
-          in.facts.message_id.value_or("-"), names.empty() ? "-" : names,
-          out.error.empty() ? "" : " error=", out.error);
-  return out;
+  return detail::finish_ingest(in, results[0], *lg, events);
 }
 
 // The overloads with the real pipeline live here, next to it, so that the pass and the daemon

@@ -77,12 +77,20 @@ class watcher {
     } catch (const store::error& e) {
       r.error = e.what();
       store_.reset();
+      if (pipeline_.events != nullptr) {
+        pipeline_.events->on_store_error({store_error_kind(e), e.sqlstate()});
+      }
     } catch (const std::exception& e) {
       r.error = e.what();
       mb_.reset();  // the connection is in an unknown state: a new one next time
     }
     if (r.error && !started)
       log_->error("mailbox {}: pass failed before it began: {}", name(), *r.error);
+    if (pipeline_.events != nullptr) {
+      pass_event ev{job_.options.name, &r.stats, std::nullopt, r.stats.duration};
+      if (r.error) ev.error = *r.error;
+      pipeline_.events->on_pass(ev);
+    }
     const auto now = clock_type::now();
     if (r.error) {
       ++failures_;

@@ -172,6 +172,19 @@ struct alerts {
   alert_rules rules;
 };
 
+// The HTTP side (issue 18): the RFC 8460 §3 receiver, /metrics, /healthz, /readyz.
+struct http_server {
+  std::vector<std::string> listen{"127.0.0.1:8460"};  // host:port, IPv6 as [::1]:8460
+  std::optional<std::string> tls_cert;                // PEM chain; with tls_key: native HTTPS
+  std::optional<std::string> tls_key;
+  std::string report_path = "/tlsrpt";
+  std::vector<std::string> trusted_proxies;  // addresses or CIDR blocks
+  std::uint64_t max_body_size = 25ull * 1024 * 1024;
+  unsigned max_connections = 256;
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  int line = 0;
+};
+
 struct configuration {
   std::string file;  // where it was loaded from, "" for the built-in defaults
   database db;
@@ -180,6 +193,7 @@ struct configuration {
   logging log;
   limits lim;
   struct alerts alerts;
+  std::optional<http_server> http;  // set when the file has an `http:` section
 };
 
 // Loads and validates a file. Throws error.

@@ -1,0 +1,31 @@
+// Wiring of the `http:` section for `run`: the intake, the metrics observer, the server with
+// its routes. Other pages (the dashboard) register on `server` with server.get(path, handler)
+// before start_http_side() starts it: pass them in `extra_routes`.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "../app.hpp"
+
+#if TLSRPT_HAVE_HTTP
+#include "tlsrpt/collector/intake.hpp"
+#include "tlsrpt/http/metrics.hpp"
+#include "tlsrpt/http/server.hpp"
+
+namespace tlsrpt::app {
+
+struct http_side {
+  std::unique_ptr<http::metrics> metrics;  // also the pipeline's observer
+  std::unique_ptr<collector::intake> intake;
+  std::unique_ptr<http::server> server;
+  ~http_side();  // the server stops before the intake it feeds goes away
+};
+
+// Builds and starts what `http:` configures; nullptr when the section is absent. Throws
+// failure (78) for unreadable TLS files, http::error (69) when a listen address is refused.
+std::unique_ptr<http_side> start_http_side(
+    context& ctx, const std::function<void(http::server&)>& extra_routes = {});
+
+}  // namespace tlsrpt::app
+#endif
