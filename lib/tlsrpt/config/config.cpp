@@ -400,7 +400,8 @@ configuration read_root(const reader& r, const YAML::Node& root) {
   configuration c;
   c.file = r.file();
   if (!root || root.IsNull()) return c;
-  r.expect_map(root, "", {"database", "mailboxes", "daemon", "logging", "limits", "alerts", "http"});
+  r.expect_map(root, "",
+               {"database", "mailboxes", "daemon", "logging", "limits", "alerts", "http"});
   if (const YAML::Node h = root["http"]) c.http = read_http(r, h);
 
   if (const YAML::Node db = root["database"]) {
