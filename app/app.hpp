@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the command implementations share: exit codes, the loaded configuration, the logger,
 // the stop flag. The commands themselves are in commands/*.cpp; main.cpp only parses arguments.
 #pragma once

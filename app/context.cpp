@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration loading, logging, signals and the mapping of errors to exit codes.
 #include <signal.h>
 #include <spdlog/fmt/chrono.h>

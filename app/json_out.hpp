@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing JSON text for the command line's output (summary --format json, log lines). Only
 // writing: reading JSON is the report module's business.
 #pragma once

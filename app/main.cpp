@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tlsrpt-collector: thin CLI. Parses arguments, loads configuration, wires the modules and
 // maps errors to sysexits(3) codes. No parsing and no SQL here: the commands are in
 // commands/*.cpp and the work in lib/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tlsrpt-collector(1) and the bash/zsh completions, generated from the CLI11 definition.
 #include "manual.hpp"
 

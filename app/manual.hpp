@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The manual page and the shell completions, generated from the command line itself: the
 // commands, their options and help texts come from the CLI11 definition in main.cpp, so the
 // man page and the completions cannot drift from --help. The prose that --help has no room

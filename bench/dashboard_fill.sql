@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Fills an empty, migrated database with :reports synthetic reports for the dashboard bench
 -- (scripts/bench.sh): 200 policy domains, 30 reporters, spread over the last 30 UTC days, two
 -- policies each (sts testing + no-policy-found), a failure detail on every fourth. Day, reporter

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Warnings are set per target, so third-party headers (included as SYSTEM) stay quiet.
 function(tlsrpt_set_warnings target)
   target_compile_options(${target} PRIVATE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: any bytes through extract_any() (message, bare JSON or gzip). extract()
 // promises never to throw for bad input and to return exactly one coherent outcome.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the RFC 8460 parser. Besides "no crash, no sanitizer report", it checks
 // a property: whatever parses renders to JSON that parses back to the same normalized report.
 #include <cstddef>

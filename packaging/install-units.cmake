@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Run by `cmake --install`: writes the units with the prefix given at install time.
 # In: TLSRPT_PACKAGING_DIR, TLSRPT_SYSTEMD_UNIT_DIR, TLSRPT_INSTALL_BINDIR,
 # TLSRPT_INSTALL_DATADIR (set by packaging/CMakeLists.txt), CMAKE_INSTALL_PREFIX, DESTDIR.

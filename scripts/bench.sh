@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (issue 9): throughput, memory and scaling of tlsrpt-collector against the floors,
 # on the local harness. Prints one table and writes BENCHMARKS.md. Never part of ctest.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages tlsrpt-collector needs to build, test and run its local demo.
 # Idempotent and silent when everything is present.
 set -euo pipefail

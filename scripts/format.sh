@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Formats the C++ sources with clang-format (.clang-format); --check only reports.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (fuzz/*_fuzzer.cpp) with clang, ASan and UBSan in build-fuzz and
 # runs each one time-boxed, seeded from the shared corpus and tests/data.
 #   TLSRPT_FUZZ_SECONDS   seconds per fuzzer at most (default 60)

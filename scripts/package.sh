@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package, built and tried as an admin would: dpkg-buildpackage, lintian, install,
 # the installed program against the harness's servers, the units through systemd-analyze, and
 # a purge that leaves nothing behind. Run by ctest (tests/package) as two tests.

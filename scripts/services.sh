@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The local service harness: a private PostgreSQL 15 cluster, a private Dovecot instance and
 # a small OAuth2 token service that Dovecot introspects tokens against
 # (tests/harness/oauth2_server.py), on loopback only, with all state under one directory.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, on a fresh Debian 12 machine or a developer's: installs what is
 # missing, builds (warnings as errors), starts the local PostgreSQL and Dovecot, runs every
 # test through ctest, runs the tests again under ASan/UBSan, runs the fuzzers time-boxed,
@@ -62,6 +63,7 @@ fi
 
 step "formatting"
 scripts/format.sh --check || failed=1
+scripts/spdx.sh --check || failed=1
 
 if [[ $failed -ne 0 ]]; then
   step "FAILED"

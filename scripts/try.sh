@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # "Try it": installs what is missing, builds, starts a local PostgreSQL and Dovecot (loopback
 # only, state in .state/), loads the project's sample report mail (tests/data/mail) into the
 # `demo` mailbox, polls it into PostgreSQL and prints the summary. Run it twice: the second run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `check`: the open findings, with monitoring-plugin exit codes (0 OK, 1 WARNING, 2 CRITICAL,
 // 3 UNKNOWN) instead of sysexits, so Nagios, Icinga and cron use it as it is. The findings are
 // lib/tlsrpt/monitor's; this file only wires and prints.

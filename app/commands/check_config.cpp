@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `check-config [--connect]`: is the file right, are the secrets there, and (with --connect)
 // does every server let us in? Says what works and what does not, in that order.
 #include <iostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `migrate`, `prune` and `reprocess`: maintenance of the database (and, for reprocess, of the
 // failure marks in the mailboxes).
 #include <spdlog/spdlog.h>

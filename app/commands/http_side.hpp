@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Wiring of the `http:` section for `run`: the intake, the metrics observer, the server with
 // its routes. Other pages (the dashboard) register on `server` with server.get(path, handler)
 // before start_http_side() starts it: pass them in `extra_routes`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ingest PATH...|-`: reports from local files and stdin, with the same store, ledger and
 // identity rules as IMAP. Built for `|tlsrpt-collector ingest -` in an MTA's aliases: the exit
 // code tells the MTA whether to bounce (65), retry (75) or consider the mail delivered (0).

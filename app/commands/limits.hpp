@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The configuration's limits in the shape the pipeline takes them.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // From configured mailboxes to the IMAP client's and the collector's options.
 #pragma once
 

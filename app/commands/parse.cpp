@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `parse FILE|-`: what a user runs to see what the collector reads in a file, or why it rejects it.
 #include <iostream>
 

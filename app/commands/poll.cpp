@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `poll` (one pass over every mailbox) and `run` (the daemon).
 #include <spdlog/spdlog.h>
 

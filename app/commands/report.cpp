@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `report --html FILE`: the dashboard's pages as one self-contained HTML file (for cron,
 // e-mail or an intranet). The pages are rendered by lib/tlsrpt/dashboard; this file only
 // gathers what they need and writes the file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `summary`: what a domain owner wants to know, in the terminal (table) or for tools (json, csv).
 // The numbers come from the store's views; this file only lays them out.
 #include <spdlog/fmt/fmt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small helpers shared by the benchmark programs: the in-memory corpus, timing, peak RSS and
 // the one-line JSON result every program prints (scripts/bench.sh reads it).
 #pragma once

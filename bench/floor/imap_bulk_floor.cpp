@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bulk IMAP floor (issue 17): the cheapest way to download every message of a folder in
 // one command. libcurl connects and logs in (CURLOPT_CONNECT_ONLY), then one
 // `UID FETCH 1:* (BODY.PEEK[])` goes over curl_easy_send and its answer is read with

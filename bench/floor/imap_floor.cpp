@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP floor (issue 9): the cheapest way to download every message of a folder over one
 // libcurl connection and throw it away. One `UID STORE 1:* +FLAGS.SILENT (\Seen)` first (so
 // the server does not write a \Seen flag per fetch, issue 6), `UID SEARCH` in UID ranges, then one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parse floor (issue 9): the least work that turns a report mail into a JSON DOM. A cheap
 // scan for the report part, base64 decoding, zlib inflate and a RapidJSON DOM parse; no MIME
 // parser, no validation, no model. The project's parse-only figure is compared with this.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gen/generator.hpp"
 
 #include <zlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A deterministic generator of TLS report mails for the benchmarks and the end-to-end tests.
 // It uses zlib and the standard library only (no project module), so the corpus and the
 // floors can be measured before, and independently of, the pipeline they are compared with.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tlsrpt-gen: writes a deterministic corpus of TLS report mails (see generator.hpp) as .eml
 // files, into a Maildir, or as an mbox, and prints the totals a collector must end up with.
 //

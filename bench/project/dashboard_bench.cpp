@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tlsrpt-bench-dashboard URL [runs]: how long the dashboard takes to read and render its pages
 // from a database (scripts/bench.sh fills one with a million reports). Prints one line per page:
 // the median wall time of `runs` runs, split into the store's reads and the rendering, and for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parse only (issue 9): the project's MIME extraction and report parsing over an in-memory
 // corpus, single thread, no I/O. Compare with tlsrpt-bench-parse-floor on the same corpus.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Store only (issue 9): parsed reports written into PostgreSQL through report_store::write()
 // in batches, as the collector does. Extraction and parsing happen before the clock starts.
 // The database must be a fresh scratch one: the schema is migrated first (not timed).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The program as a user runs it: arguments, exit codes, parse, ingest, summary.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running the built tlsrpt-collector, and the harness helpers the app tests share.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon against the harness (IMAP user t5): mail arriving while it runs is stored, and a
 // SIGTERM in the middle of a pass loses nothing and counts nothing twice.
 #include <doctest/doctest.h>

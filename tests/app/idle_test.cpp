@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `run` with daemon.idle against the harness (IMAP user t5): with an interval of an hour, a
 // report appended while the daemon waits in IDLE is stored within seconds, and SIGTERM ends
 // the IDLE cleanly.

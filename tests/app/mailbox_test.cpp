@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // poll, reprocess and check-config --connect against the harness's Dovecot (users t6, t7).
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The manual page and the shell completions: generated from the command line definition, so
 // these tests compare them with what --help says, through the built program.
 #include <doctest/doctest.h>

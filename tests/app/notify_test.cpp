@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `run` under a service manager (Type=notify): READY=1 once it serves, STOPPING=1 on SIGTERM.
 // The test plays systemd's part: it owns the $NOTIFY_SOCKET datagram socket.
 #include <doctest/doctest.h>

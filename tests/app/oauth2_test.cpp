@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The program with `oauth2:` against the harness: the token service issues tokens, the real
 // Dovecot checks them (user `oauth`, no password). check-config --connect gets a token and
 // logs in, poll stores a report, a revoked client is a configuration error (78).

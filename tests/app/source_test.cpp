@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading local message sources: mbox splitting, Maildir, directories, limits.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The benchmark corpus generator: deterministic, and every mail well-formed as what it claims
 // to be. The checks decode the mails with a small scanner, zlib and RapidJSON, independent of
 // the project's MIME and report modules (which the e2e tests check against these mails).

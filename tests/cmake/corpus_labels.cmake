@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Run after a test executable is built (see tlsrpt_add_test): the doctest cases of the suite
 # "corpus" read the shared corpus, so they get the ctest label `corpus` beside the labels of
 # their executable. scripts/test.sh leaves them out (-LE corpus) when no corpus is there.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every mailbox: the one-shot pass (`poll`) and the daemon loop (`run`), with fakes.
 #include <doctest/doctest.h>
 #include <spdlog/sinks/null_sink.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fakes of the mailbox and the store, for the collector's own logic (STYLE.md: fakes are for
 // the collector; the real servers are tested in tests/imap and tests/store). Both write into
 // one shared event log, so a test can check the order of writes and acknowledgements.

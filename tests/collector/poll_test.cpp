@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One pass over a mailbox, against fakes of the mailbox and the store: what is fetched, what is
 // written, and above all what is acknowledged, when and how.
 #include <doctest/doctest.h>

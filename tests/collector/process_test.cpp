@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One message through the real extraction and parser: how their outcomes map onto what the
 // store records. Messages are the project's own, in tests/data/collector.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon with IDLE (daemon_options::wait), with fakes: the wait function stands in for
 // the server's IDLE and runs on the mailbox's thread, so it may change the fake mailbox.
 #include <doctest/doctest.h>

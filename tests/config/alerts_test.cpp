@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `alerts:` section (issue 19).
 #include <doctest/doctest.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Loads dashboard pages in one headless Chromium (DevTools protocol over a pipe, no extra
 Python packages) and checks each page:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes TLS-RPT report files (RFC 8460 JSON) dated relative to today, for the dashboard tests.
 
     fixtures.py DIR [--hostile]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Escaping and the charts' text alternatives, without a database.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `report --html` in a real browser: a scratch database with the fixtures of fixtures.py (and
 # the hostile ones, and a rejected message), the file written by the program, and
 # browser_check.py's checks against `summary --format json`. Screenshots go to OUT_DIR.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The served dashboard's request handling that needs no database: basic auth against crypt(3)
 // hashes, read-only methods, query strings, and a database that cannot be reached.
 #include <doctest/doctest.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The DNS side of the tests of lib/tlsrpt/dns: a real DNS server on loopback, and mail signed
 with the suite's own DKIM keys.
 

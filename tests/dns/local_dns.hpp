@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real DNS server for the tests of lib/tlsrpt/dns: tests/dns/fixture.py started once per
 // test process (unbound on a free loopback port serving the suite's zones, one DNSSEC-signed
 // with its own trust anchor, one tampered with), stopped when the process ends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bad input through the whole pipeline, by `ingest` and by `poll`: each sample gets its
 // documented outcome in the ledger, the process survives it, and its memory stays bounded.
 // The samples are made here (seeded, deterministic) from one small valid report, by mutation.

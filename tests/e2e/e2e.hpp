@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The end-to-end harness: the built tlsrpt-collector and tlsrpt-gen as a user runs them, a
 // Dovecot folder filled straight through its Maildir, a scratch PostgreSQL database, and the
 // end check every scenario shares (nothing lost, nothing counted twice). Checks read the

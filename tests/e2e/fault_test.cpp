@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Faults during a pass, each followed by the same end check: nothing lost, nothing counted
 // twice. Servers are only ever stopped in a private instance (scripts/services.sh with its own
 // state directory); the shared harness keeps running for everyone else.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Several collectors for availability (issue 17): three `run` instances over two mailboxes
 // on one database. The store's advisory lock lets one instance at a time work a mailbox;
 // kill -9 of the one working it hands the mailbox to another, and in the end every report

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A full poll pass with a leak checker watching: valgrind in a normal build, LeakSanitizer (via
 // the instrumented binary itself) in the ASan/UBSan build, where valgrind cannot run.
 #include <doctest/doctest.h>

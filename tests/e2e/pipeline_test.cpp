@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: every real sample and 2,000 generated mails through Dovecot, `poll` and
 // PostgreSQL, checked message by message from both ends.
 #include <doctest/doctest.h>

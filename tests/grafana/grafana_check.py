@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs every query of packaging/grafana/tlsrpt-collector.json against a real database the way
 Grafana's PostgreSQL data source would, and checks the columns and numbers.
 

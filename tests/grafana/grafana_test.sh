@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Grafana dashboard's SQL against the real schema: a scratch database with the dashboard
 # fixtures and a rejected message, then grafana_check.py.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Proves the service harness (scripts/services.sh): real Dovecot over IMAP and IMAPS, real
 // PostgreSQL. These talk to the servers directly, below our own modules.
 #include <curl/curl.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A small OAuth2 authorization server for the test harness (started by scripts/services.sh).
 
 It stands in for Microsoft's or Google's token endpoint (our own logic's peer, so a fake is

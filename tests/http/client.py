@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """HTTP clients for the HTTP side's tests: the odd requests curl will not send, many parallel
 clients, and a TCP proxy in front of PostgreSQL that a test can cut to take the database away.
 

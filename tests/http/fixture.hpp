@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real server on loopback (a free port) feeding the real intake and PostgreSQL, and the
 // clients the tests drive it with: curl for ordinary requests, tests/http/client.py for the
 // odd ones, psql to look at what was stored.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile and odd requests (tests/http/client.py sends what curl will not): each is answered
 // as asserted or cut off, and the server goes on serving.
 #include <doctest/doctest.h>

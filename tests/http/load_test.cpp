@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many clients at once, and the database going away under them: every report stored exactly
 // once, nothing half-written, 503 while the database is gone.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /metrics against the real server: promtool accepts the exposition, and each counter moves
 // when its event happens.
 #include <doctest/doctest.h>

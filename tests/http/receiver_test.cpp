@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 8460 §3 over HTTP against the real server, intake and PostgreSQL: what each request is
 // answered and what the ledger and the report tables hold afterwards.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP side's pure parts: listen addresses, proxy blocks, media types, the config section.
 #include <doctest/doctest.h>
 

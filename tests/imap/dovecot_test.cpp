@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The libcurl client against the harness's real Dovecot, over IMAP and IMAPS. Users t1..t4,
 // each test in folders of its own, created and deleted by the test.
 #include <doctest/doctest.h>

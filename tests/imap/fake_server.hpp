@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny IMAP server on a loopback socket, for what the real Dovecot of the harness cannot
 // show: the exact AUTHENTICATE line of XOAUTH2 (Dovecot here has no OAuth2 passdb), a server
 // without MOVE and UIDPLUS, a server that accepts and then never greets.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client against a fake server: what Dovecot in the harness cannot be made to do.
 #include <doctest/doctest.h>
 

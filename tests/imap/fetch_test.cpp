@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batch FETCH over the raw command channel, against a fake server that misbehaves the
 // ways Dovecot cannot be made to: split and oversized literals, UIDs not asked for, a BYE
 // mid-answer, stalls, literal sizes that overflow.

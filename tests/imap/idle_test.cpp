@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IDLE (RFC 2177) against the harness's real Dovecot, user t4: mail appended by another
 // connection ends the wait, and the connection is ready for the next command afterwards.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OAuth2 tokens against the harness: the token service of scripts/services.sh issues them
 // (tests/harness/oauth2_server.py) and the real Dovecot checks every login with it by token
 // introspection (its oauth2 passdb), as user `oauth`, who has no password.

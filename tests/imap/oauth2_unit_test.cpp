@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The token endpoint's text and the token bookkeeping, checked without a server.
 #include <doctest/doctest.h>
 #include <sys/stat.h>

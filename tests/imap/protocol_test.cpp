@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP text the client builds and reads itself, checked without a server.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The response reader and its parsers over hostile and awkward server text, without a server.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every real sample in ../shared/corpus and every sample mail of our own goes through extract()
 // with its envelope and report facts checked.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Building blocks for the mime tests: gzip, base64 and report mail made around a JSON body.
 #pragma once
 

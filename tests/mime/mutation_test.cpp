@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Negative and odd cases, made by mutating good samples or building report mail around them.
 #include <doctest/doctest.h>
 

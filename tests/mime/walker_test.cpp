@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fast MIME walker against GMime's, and the bound on MIME nesting (issue 9, issue 4).
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The findings over a real database: readiness as a rule over time (tlsrpt.sts_readiness_at),
 // the facts pg_monitor reads, mailbox passes, and `check` as a monitoring plugin.
 #include <doctest/doctest.h>

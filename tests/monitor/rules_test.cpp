@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each rule at its edges, over generated days (no database: the facts are built here the way
 // pg_monitor reads them).
 #include <doctest/doctest.h>

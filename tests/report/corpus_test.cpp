@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every JSON report of ../shared/corpus parses, with the values that matter checked per file.
 #include <doctest/doctest.h>
 #include <zlib.h>

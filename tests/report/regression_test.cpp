@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inputs kept from fuzzing (tests/data/report/fuzz-regressions): each parses, or is rejected
 // with a parse_error, and what parses survives a to_json round trip.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Negative cases made by mutating good samples: each names the exact JSON path and cause.
 #include <doctest/doctest.h>
 

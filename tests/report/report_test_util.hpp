@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the report tests: instants, sample text surgery, gzip for the corpus's .json.gz.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What real senders get wrong is read with the right values and a warning naming the path.
 #include <doctest/doctest.h>
 

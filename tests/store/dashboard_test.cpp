@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daily rollups of migration 0004 and the dashboard's reads on them (store/dashboard.hpp).
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hand-built reports and small database helpers for the store tests.
 #pragma once
 

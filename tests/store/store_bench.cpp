@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Write throughput of pg_store: N generated reports (1-3 policies, one report per message,
 // the raw JSON as report::to_json writes it) in batches, into a freshly migrated database
 // given by URL. Failure details: "heavy" (the default) gives each policy 0-10 of them (about

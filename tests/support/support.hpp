@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by every test: where the samples are, and the harness's connection details.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared string helpers: what a hostile sender's bytes become in a log, a terminal, JSON
 // and CSV.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pipeline: source -> extract -> parse -> store -> acknowledge. The collector talks only to
 // the interfaces imap::mailbox and store::report_store, so it is tested with fakes of both as
 // well as against the real servers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every mailbox, once (`poll`) or forever (`run`). One mailbox failing never stops the others;
 // each failing mailbox backs off on its own.
 #include <spdlog/spdlog.h>

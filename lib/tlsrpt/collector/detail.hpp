@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internals shared by the collector's sources. Not part of the public API.
 #pragma once
 

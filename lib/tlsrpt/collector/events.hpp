@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the pipeline tells whoever watches it: metrics, logs, alerts. The pipeline calls an
 // observer at a few points and knows nothing of what it does with them, so new consumers of
 // "what happened" are added without touching the pass or the intake (STYLE.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The intake for sources with many concurrent senders (the HTTPS receiver): each caller's
 // message is extracted and parsed in the caller's thread, and every message that arrives while
 // a write is in flight goes into the next one, one transaction for all of them (group commit).

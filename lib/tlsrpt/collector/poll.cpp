@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One pass over one mailbox folder (issue 6). The order of the steps is the guarantee:
 // fetch -> process -> write (commit) -> acknowledge. Nothing is flagged or moved before the
 // store's write() has returned.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One message: extraction, parsing, and the mapping of their outcomes onto what the store
 // records. The only part of the collector that needs the MIME and report libraries.
 #include <spdlog/spdlog.h>

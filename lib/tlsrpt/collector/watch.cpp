@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon with IDLE (issue 17, RFC 2177): each mailbox has a thread and one connection,
 // kept from pass to pass and waited on in IDLE in between. New mail starts a pass at once; a
 // full pass still runs every interval (IDLE notifications can be lost: a server restart, a

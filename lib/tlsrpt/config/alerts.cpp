@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `alerts:` section (issue 19): where findings are sent and the thresholds of the rules.
 #include <cmath>
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tlsrpt/config/config.hpp"
 
 #include <yaml-cpp/yaml.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's configuration: one YAML file (see config.example.yaml), validated strictly.
 // No yaml-cpp type appears here.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to the config module (includes yaml-cpp): the YAML walker every section reader
 // uses, so that a section can live in its own file. Not part of the public interface.
 #pragma once

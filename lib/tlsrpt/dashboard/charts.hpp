@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inline SVG charts for the pages: no script, no external resource, styled by the page's CSS
 // classes (ok, fail, grid...), each an <svg role="img"> with a <title> and a <desc> that say
 // in words what it shows. The pages put the numbers in a table next to each chart as well.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTML text for the dashboard pages: escaping of everything a report or a message supplied,
 // and the number formats. Report fields are attacker-controlled (RFC 8460 §7 leaves the
 // reporter free to write anything): every such string goes through text() or attr().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The frame every page shares: the document head with its Content-Security-Policy and inline
 // style sheet, the navigation and the footer. Internal to the dashboard module.
 #pragma once

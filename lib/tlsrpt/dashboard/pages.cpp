@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The three pages. Every string from a report or the ledger goes through html::text() (capped)
 // or html::escape(); numbers carry their exact value in data-value, so tests (and scrapers)
 // need not parse "1,234".

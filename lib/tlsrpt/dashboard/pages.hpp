@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dashboard's pages, rendered on the server as complete HTML documents: inline CSS, inline
 // SVG, no script and no external resource (the documents carry a Content-Security-Policy that
 // forbids both), readable on a phone, with a table beside every chart. The same pages are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dashboard as served pages: GET / (overview), /domain?name=D, /messages, each with
 // ?days=N. Read-only: only GET and HEAD are answered. Independent of the HTTP server's types,
 // so that the server (lib/tlsrpt/http) only passes method, path, query and the Authorization

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHA-256 through OpenSSL's libcrypto, which libpq links already and which uses the CPU's SHA
 // extensions where they exist: portable implementations (our own first, then GLib's
 // GChecksum for message digests) ran at about 200 MB/s against well over 1 GB/s, a fifth of

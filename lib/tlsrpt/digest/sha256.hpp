@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHA-256 (FIPS 180-4), the one implementation of the project: message digests (the ledger's
 // key for mail without a UID), report digests (raw and canonical), migration checksums.
 #pragma once

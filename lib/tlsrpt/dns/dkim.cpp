@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libopendkim behind dns::dkim_verifier. Two things we do ourselves rather than leave to the
 // library: the key lookup (through dns::resolver, so DKIM gets the same servers, timeouts and
 // DNSSEC status as everything else, and its failures are classified once, here), and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DKIM verification of report mail (RFC 8460 §3: reports sent by mail are DKIM-signed, so that
 // a report can be told from a forgery mailed to a published rua address). libopendkim checks
 // the signatures; the keys come through dns::resolver, not libopendkim's own resolver. No

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record data as the resolver hands it over (wire format), decoded. Pure functions: tested
 // without a server. Every decoder is bounded by the RDATA it is given and throws
 // std::invalid_argument for RDATA that does not fit its type (a server's fault, not ours).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libunbound behind dns::resolver. libunbound has no per-query timeout (its own retries can
 // take a minute against a dead server), so every query is asynchronous: we wait on ub_fd()
 // with our deadline and cancel the query when it passes.

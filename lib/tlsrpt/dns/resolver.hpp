@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one DNS layer of the project (issue 21): a DNSSEC-validating stub resolver on libunbound.
 // DKIM key lookups and check-domain go through it; nothing else in the tree resolves names by
 // hand. No libunbound type appears here.

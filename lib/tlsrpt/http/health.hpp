@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET /healthz (the process answers) and GET /readyz (it can do its work: the database is
 // reachable and no mailbox has failed its last passes), each 200 or 503 with one line.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's Prometheus metrics: an observer of the pipeline's events (it is told, it never
 // asks) plus the HTTP server's answers, rendered in the Prometheus text exposition format
 // (version 0.0.4). Every name is documented in the README's "Metrics" section.

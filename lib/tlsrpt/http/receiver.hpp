@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 8460 §3: reports POSTed over HTTPS. They go through the same intake as every other
 // source (collector::intake: extraction, parsing, store, ledger), recorded with source
 // `https`, the client's address as the ledger's folder and the digest of the body as its

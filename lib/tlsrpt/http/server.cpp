@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libmicrohttpd stays in this file. One MHD daemon per listen address (each on a socket we
 // bind ourselves, so port 0 works and the bound port can be read back), one thread per
 // connection: a POST waits for its transaction to commit (the intake's group commit), and a

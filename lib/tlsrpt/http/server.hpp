@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP side: a small server on libmicrohttpd that the rest of the program gives handlers
 // for paths. No libmicrohttpd type appears here: requests and responses are plain values.
 //

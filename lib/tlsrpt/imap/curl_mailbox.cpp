@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tlsrpt/imap/curl_mailbox.hpp"
 
 #include <curl/curl.h>

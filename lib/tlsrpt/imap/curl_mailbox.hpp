@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP client behind the mailbox interface: one session (session.hpp: libcurl connects and
 // logs in, our own commands after that) per object, so one connection and one login per pass.
 // A connection lost mid-pass is opened again by the next command, which selects the folder

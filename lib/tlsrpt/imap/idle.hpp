@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IDLE (RFC 2177) on a mailbox's own connection: the daemon waits here between passes, so a
 // pass starts within moments of new mail instead of at the next interval.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mailbox interface the collector polls. The libcurl client is in curl_mailbox.hpp.
 // No curl type appears here.
 #pragma once

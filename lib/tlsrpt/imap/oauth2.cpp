@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tlsrpt/imap/oauth2.hpp"
 
 #include <curl/curl.h>

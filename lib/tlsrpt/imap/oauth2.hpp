@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OAuth2 access tokens for IMAP's SASL XOAUTH2, got and renewed by the collector itself
 // (issue 17): Microsoft 365 takes only OAuth2 over IMAP and its tokens last about an hour.
 // The token endpoint is spoken to over libcurl (RFC 6749 §4.4 client credentials, §6 refresh

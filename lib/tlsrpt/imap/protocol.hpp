@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMAP text that libcurl leaves to us: quoting, UID sets, and the untagged responses of
 // the commands we send as custom requests. Pure functions over strings, so they are tested
 // without a server. Internal to the imap module.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server side of the raw command channel, read as text (issue 17): an incremental reader
 // that cuts the byte stream into responses and literals, and strict parsers for what the
 // collector asks (FETCH, SEARCH, tagged status). Pure code with no I/O, in the style of

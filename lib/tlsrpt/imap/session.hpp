@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The raw command channel (issue 17): libcurl owns the connection (CURLOPT_CONNECT_ONLY: TCP,
 // implicit TLS or STARTTLS, certificate checks, greeting, LOGIN or AUTHENTICATE incl.
 // XOAUTH2), and we send our own tagged commands over the authenticated stream with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plain-English explanations of RFC 8460 result types, shared by `summary`, the findings
 // (lib/tlsrpt/monitor) and the dashboard, so that a failure reads the same everywhere.
 #pragma once

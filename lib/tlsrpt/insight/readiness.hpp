@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The readiness verdict in words, for `summary`, the findings and the dashboard alike. The rule
 // itself is the database's (tlsrpt.sts_readiness_at(), migration 0005); this only says it.
 #pragma once

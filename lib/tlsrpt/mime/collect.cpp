@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which leaf parts are TLS reports (RFC 8460 §5.3, issue 4), shared by both MIME walkers.
 #include <gmime/gmime.h>
 

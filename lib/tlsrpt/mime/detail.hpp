@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internals shared by the mime module's sources. No third-party type here either.
 #pragma once
 

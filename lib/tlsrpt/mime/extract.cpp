@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding TLS reports in one message with GMime (RFC 8460 §5.3), and the envelope facts.
 #include "tlsrpt/mime/extract.hpp"
 

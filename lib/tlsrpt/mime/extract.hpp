@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding TLS reports inside one email. No GMime or zlib type appears here.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fast MIME walker for well-formed report mail.
 //
 // Why it exists: GMime's parser builds a GObject for every part, header, content type,

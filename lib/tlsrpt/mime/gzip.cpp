@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Streaming gzip inflation with a hard output cap, and the content sniffer.
 #include <zlib.h>
 

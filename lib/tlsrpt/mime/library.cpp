@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GMime's process-wide state. g_mime_init() is not thread-safe and g_mime_shutdown() frees
 // caches every parser uses, so both go through one mutex and a reference count.
 #include <gmime/gmime.h>

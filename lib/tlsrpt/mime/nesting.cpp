@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bound on GMime's recursion, computed before its parser sees a message.
 //
 // GMime's parser (and g_object_unref of the tree it builds) recurses once per multipart or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The findings engine (issue 19): rules evaluated over the database's daily numbers, each
 // yielding findings with a stable key, a severity and the numbers behind them. `check`, the
 // notifications, the digest and the dashboard all read these; the JSON form (to_json) is a

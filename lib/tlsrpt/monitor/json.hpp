@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing JSON text inside the monitor module (findings, webhook bodies). Internal.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The findings as `check` prints them: JSON (the stable interface, docs/findings.md) and text
 // in the monitoring-plugin convention (status line first, perfdata after `|`).
 #include <ctime>

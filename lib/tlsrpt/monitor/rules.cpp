@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules. Each reads the daily numbers of monitor_facts and appends findings; days are UTC
 // days of the reports' date_begin, `today` is the day of the evaluation. With window W days the
 // window is [today - W, today] (reports for a day arrive the next day, so the last W complete

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // report model -> normalized RFC 8460 JSON.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 8460 §4.4 JSON -> report model. Exact about what a report must be, tolerant (with a
 // warning) about everything real senders get wrong.
 #include <rapidjson/document.h>

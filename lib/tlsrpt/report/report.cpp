@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parts of the report model that need no JSON: tokens, errors, date-times, addresses.
 #include "tlsrpt/report/report.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RFC 8460 §4.4 report model, mirrored one to one. No JSON library type appears here:
 // the rest of the program sees only these structs.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small text helpers shared by the report sources. Internal: not part of the public API.
 #pragma once
 

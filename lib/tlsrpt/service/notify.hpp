@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Telling the service manager how the daemon is doing (sd_notify(3), for `Type=notify`
 // units): ready once it serves, stopping once a stop was asked for, and a one-line status.
 // Outside systemd ($NOTIFY_SOCKET unset) every call does nothing. libsystemd stays in here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Local message sources for `ingest` and `parse`: files, directories (recursive), Maildir
 // folders, mbox files and stdin. Reads bytes only; what the bytes are is the MIME module's job.
 #pragma once

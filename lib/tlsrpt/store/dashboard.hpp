@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the dashboard pages show, read from the daily rollups (migration 0004) and the ledger.
 // Plain values: the pages (lib/tlsrpt/dashboard) render them, and know nothing of SQL. Every
 // string that a report or a message supplied is returned as stored, unescaped: escaping is the

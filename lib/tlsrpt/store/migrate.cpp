@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Versioned schema migrations: numbered SQL files applied in order, each in a transaction,
 // under an advisory lock, recorded with their SHA-256 in tlsrpt.schema_migrations.
 #include <unistd.h>

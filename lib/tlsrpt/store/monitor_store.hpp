@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the findings engine (lib/tlsrpt/monitor) reads from the database and the state it keeps
 // there: daily numbers per domain and reporter, failures per day and host, readiness now and a
 // day before, mailbox passes, and the alert state (migration 0005). The SQL lives in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dashboard's queries. They read the daily rollups of migration 0004 rather than the raw
 // tables, so that an overview of a million reports reads a few thousand rows (BENCHMARKS.md);
 // the recent reports and the messages are the only reads of the raw tables, each bounded by

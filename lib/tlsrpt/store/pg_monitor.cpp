@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQL of the findings engine (monitor_store.hpp). Readiness comes from the migration's
 // tlsrpt.sts_readiness_at(); the rest are plain aggregates that the engine's rules read, so
 // that each rule is one C++ function tested at its edges without a database.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PostgreSQL report store. Every statement is prepared and parametrised: nothing from a
 // report is ever spliced into SQL. New rows (reports, policies, failure details, ledger) go in
 // with COPY in its text format, streamed while they are encoded; the lookups and the updates

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PostgreSQL implementation of report_store, the schema migrations and the queries the
 // command line needs (summary, prune, reprocess, connection check). libpqxx stays inside
 // pg_store.cpp: no pqxx type appears here. The schema is documented in docs/schema.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to the store module (includes libpqxx): error translation shared by pg_store.cpp
 // and migrate.cpp. Not part of the public interface.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The report store interface. The collector talks to this; the PostgreSQL implementation
 // lives in pg_store.hpp. No libpqxx type appears here.
 #pragma once

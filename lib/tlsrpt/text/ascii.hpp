@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ASCII-only case folding and trimming: protocol tokens, config keys and domain names in
 // A-label form. Bytes outside ASCII are kept as they are.
 #pragma once

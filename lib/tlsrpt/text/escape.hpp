@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Escaping sender-controlled text for where it goes. A report-id, a Message-ID, an
 // organization name or a file name is data: it must not end a log line, move a terminal's
 // cursor, reverse the text after it (bidi overrides) or make a JSON log invalid.

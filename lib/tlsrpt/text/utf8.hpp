@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTF-8 decoding one sequence at a time, validation and repair. Strict (RFC 3629): overlong
 // forms, surrogates and code points past U+10FFFF are invalid.
 #pragma once
