@@ -37,7 +37,8 @@ std::string post(const live_server& s, const std::string& file, const std::strin
 
 }  // namespace
 
-TEST_CASE("a report POSTed as tlsrpt+gzip or tlsrpt+json is stored and answered 200 stored") {
+TEST_CASE("a report POSTed as tlsrpt+gzip or tlsrpt+json is stored and answered 200 stored" *
+          doctest::test_suite("corpus")) {
   live_server s;
   CHECK(post(s, corpus_file("marcbradshaw__mail-tls-rpt/report.json.gz"),
              "application/tlsrpt+gzip") == "stored 2020-03-02T00:00:00Z_fastmaildmarc.com\n 200");
@@ -203,7 +204,7 @@ TEST_CASE("run with only an http section is a receiver: it stores POSTs and stop
     }
   }
   REQUIRE_MESSAGE(!port.empty(), read_file(log));
-  const std::string body = (corpus_dir() / "kravietz__tlsrpt-rs/rfc8460.json").string();
+  const std::string body = (data_dir() / "report" / "rfc8460-example.json").string();
   const auto r =
       run("curl -sS -w ' %{http_code}' -H 'Content-Type: application/tlsrpt+json' "
           "--data-binary @" +
