@@ -193,7 +193,9 @@ def main():
     url = sys.argv[2]
     summary = json.load(open(sys.argv[3]))
     summary_net = json.load(open(sys.argv[4]))
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    # Grafana's "now" is whole seconds; rounding down could put it before a row written in this
+    # very second (the rejected message, written just before), so it is rounded up.
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1)
     # The dashboard's default range, now-30d/d to now: the window of summary --days 30.
     t_from = (now - dt.timedelta(days=30)).replace(hour=0, minute=0, second=0)
     if dash["time"] != {"from": "now-30d/d", "to": "now"}:
