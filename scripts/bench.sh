@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh [--sizes "1000 10000 100000"] [--e2e-sizes "10000 100000"] [--runs 3]
 #                    [--seed 1] [--dashboard-reports 1000000] [--no-write]
+#                    [--old-collector PATH] [--huge N] [--stop-latency]
 #
 # What runs (each result is the median of --runs runs; the in-process benches take the median
 # of their own passes over one in-memory corpus):
@@ -22,6 +23,13 @@
 #                 under 1 MB as mail) polled; peak RSS (issue 15's pass-level memory bound)
 #   stop latency  --stop-latency: `run` against a server that stalls mid-FETCH, SIGTERM, time
 #                 to exit (issue 15)
+# scripts/bench.sh --only http [--http-n 20000] [--runs 3] measures the HTTP side instead and
+# writes its own block of BENCHMARKS.md:
+#   HTTP floor    tlsrpt-bench-http serve-floor: the project's HTTP server answering "stored"
+#                 without storing (same server, options and threading as `run`)
+#   HTTP store    tlsrpt-collector run (receiver only) into a fresh database
+#   both driven by tlsrpt-bench-http load: distinct reports over 64 keep-alive connections,
+#   then over 256 connections at once, with the server's peak RSS (VmHWM)
 # The bench mailbox (IMAP user "bench") is emptied and refilled with tlsrpt-gen before each
 # IMAP run; scratch databases are dropped on exit.
 set -euo pipefail
@@ -37,6 +45,8 @@ dashboard_reports=1000000
 old_collector=""
 huge=0
 stop_latency=0
+only=
+http_n=20000
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sizes) sizes=$2; shift 2 ;;
@@ -48,7 +58,9 @@ while [[ $# -gt 0 ]]; do
     --old-collector) old_collector=$2; shift 2 ;;
     --huge) huge=$2; shift 2 ;;
     --stop-latency) stop_latency=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --only) only=$2; shift 2 ;;
+    --http-n) http_n=$2; shift 2 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -122,6 +134,105 @@ fill_mailbox() {  # fill_mailbox N: the bench INBOX holds exactly the first N ma
 record() {  # record KIND N JSON
   jq -c --arg kind "$1" --argjson n "$2" '. + {kind: $kind, n: $n}' <<<"$3" >>"$results"
 }
+
+# ---- HTTP (--only http) ----------------------------------------------------------------------
+wait_for() {  # wait_for FILE REGEX: group 1 of the first matching log line, within 20 s
+  local i v
+  for i in $(seq 1 400); do
+    v=$(sed -nE "s/.*$2.*/\1/p" "$1" | head -n1)
+    [[ -n $v ]] && { echo "$v"; return; }
+    sleep 0.05
+  done
+  die "timed out waiting for /$2/ in $1: $(tail -n3 "$1")"
+}
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+http_bench() {
+  local hb=$bin/tlsrpt-bench-http port pid r out conns stored
+  have "$hb" || die "tlsrpt-bench-http was not built"
+  local floor_rates=() store_rates=() floor_rss=() store_rss=() floor256=() store256=()
+  for r in $(seq 1 "$runs"); do
+    "$hb" serve-floor >"$work/floor.log" 2>&1 &
+    pid=$!
+    port=$(wait_for "$work/floor.log" '^port ([0-9]+)')
+    out=$("$hb" load "$port" "$http_n" 64)
+    log "HTTP floor, 64 connections: $out"
+    floor_rates+=("$(jq .per_second <<<"$out")")
+    out=$("$hb" load "$port" "$http_n" 256)
+    log "HTTP floor, 256 connections: $out"
+    floor256+=("$(jq .per_second <<<"$out")")
+    floor_rss+=("$(hwm_kib "$pid")")
+    kill "$pid"; wait "$pid" || true
+
+    for conns in 64 256; do
+      new_db
+      cat >"$work/http.yaml" <<YAML
+database:
+  url: $url
+logging:
+  level: warn
+http:
+  listen: ["127.0.0.1:0"]
+  max_connections: 300
+YAML
+      "$collector" -c "$work/http.yaml" --log-level info run >"$work/run.log" 2>&1 &
+      pid=$!
+      port=$(wait_for "$work/run.log" 'listening on http://127\.0\.0\.1:([0-9]+)/')
+      out=$("$hb" load "$port" "$http_n" "$conns")
+      log "HTTP store, $conns connections: $out"
+      stored=$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.reports")
+      [[ $stored -eq $http_n ]] || die "HTTP store: $stored reports stored, expected $http_n"
+      if [[ $conns -eq 64 ]]; then
+        store_rates+=("$(jq .per_second <<<"$out")")
+      else
+        store256+=("$(jq .per_second <<<"$out")")
+        store_rss+=("$(hwm_kib "$pid")")
+      fi
+      kill "$pid"; wait "$pid" || true
+      drop_db "$url"
+    done
+  done
+  local f s f2 s2 fr sr block=$work/http.md md=$repo/BENCHMARKS.md
+  f=$(printf '%s\n' "${floor_rates[@]}" | median)
+  s=$(printf '%s\n' "${store_rates[@]}" | median)
+  f2=$(printf '%s\n' "${floor256[@]}" | median)
+  s2=$(printf '%s\n' "${store256[@]}" | median)
+  fr=$(printf '%s\n' "${floor_rss[@]}" | median)
+  sr=$(printf '%s\n' "${store_rss[@]}" | median)
+  cat >"$block" <<EOF
+<!-- bench-http:begin (written by scripts/bench.sh --only http; edit outside these markers) -->
+Produced by \`scripts/bench.sh --only http --http-n $http_n --runs $runs\` on $(date -u +%Y-%m-%d)
+($(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load
+average at the end $(cut -d' ' -f1-3 /proc/loadavg)). $http_n distinct reports (bare JSON,
+about 0.6 KB) per run, median of $runs runs; client, server and PostgreSQL share the machine.
+
+| | 64 keep-alive connections | 256 connections | peak RSS of the server (256 connections) |
+|---|---|---|---|
+| HTTP floor (answers without storing) | $(printf "%'.0f" "$f") req/s | $(printf "%'.0f" "$f2") req/s | $(printf "%.1f" "$(echo "$fr / 1024" | bc -l)") MiB |
+| \`run\`: parse, store, ledger, answer | $(printf "%'.0f" "$s") reports/s | $(printf "%'.0f" "$s2") reports/s | $(printf "%.1f" "$(echo "$sr / 1024" | bc -l)") MiB |
+
+At 64 connections storing takes $(printf "%.1f" "$(echo "$f / $s" | bc -l)") x the floor's time per request. Every run
+checks that all $http_n reports were stored.
+<!-- bench-http:end -->
+EOF
+  cat "$block"
+  [[ $write_md -eq 1 ]] || return 0
+  if grep -q '<!-- bench-http:begin' "$md"; then
+    awk -v gen="$block" '
+      /<!-- bench-http:begin/ { while ((getline line < gen) > 0) print line; skip = 1; next }
+      /<!-- bench-http:end -->/ { skip = 0; next }
+      !skip { print }' "$md" >"$md.new"
+  else
+    { cat "$md"; echo; echo "## HTTP receiver (issue 18)"; echo; cat "$block"; } >"$md.new"
+  fi
+  mv "$md.new" "$md"
+  log "wrote the HTTP block of $md"
+}
+if [[ $only == http ]]; then
+  http_bench
+  exit 0
+fi
 
 # ---- in-memory benches -----------------------------------------------------------------------
 for n in $sizes; do
