@@ -139,7 +139,7 @@ record() {  # record KIND N JSON
 wait_for() {  # wait_for FILE REGEX: group 1 of the first matching log line, within 20 s
   local i v
   for i in $(seq 1 400); do
-    v=$(sed -nE "s/.*$2.*/\1/p" "$1" | head -n1)
+    v=$(sed -nE "s#.*$2.*#\1#p" "$1" | head -n1)
     [[ -n $v ]] && { echo "$v"; return; }
     sleep 0.05
   done

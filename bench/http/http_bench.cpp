@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP side's benchmark (scripts/bench.sh --only http):
 //   tlsrpt-bench-http serve-floor        the project's HTTP server answering every POST
 //                                        "stored" without storing anything: the floor
