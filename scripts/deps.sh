@@ -16,14 +16,49 @@ packages=(
   libmicrohttpd-dev
   # promtool (tests of /metrics): Debian 12 ships it only in the prometheus package
   prometheus
+  # Cyrus IMAP, the harness's second IMAP server (issue 23): cyrus-common (master, libraries)
+  # installs beside dovecot-imapd; imapd itself comes from cyrus-imapd, unpacked below.
+  # saslpasswd2 (sasl2-bin) writes the test users' sasldb.
+  # libeatmydata: the harness's Cyrus without fsync (scripts/services.sh).
+  cyrus-common sasl2-bin libeatmydata1
 )
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian's cyrus-imapd and dovecot-imapd conflict (both provide imap-server): installing one
+# removes the other. scripts/services.sh needs only imapd and idled, so the package is
+# unpacked, not installed, into the harness's own directory (matching the installed
+# cyrus-common, whose libraries it links).
+unpack_cyrus_imapd() {
+  local dir=${TLSRPT_CYRUS_IMAPD_DIR:-$repo/.deps/cyrus-imapd}
+  local want have=''
+  want=$(dpkg-query -W -f='${Version}' cyrus-common 2>/dev/null || true)
+  [[ -n $want ]] || return 0
+  [[ -f $dir/version ]] && have=$(cat "$dir/version")
+  [[ $have == "$want" && -x $dir/usr/lib/cyrus/bin/imapd ]] && return 0
+  echo "deps: unpacking cyrus-imapd $want into $dir" >&2
+  local tmp
+  tmp=$(mktemp -d)
+  # apt-get download writes into the current directory, as the _apt user when it can.
+  chmod 777 "$tmp"
+  (cd "$tmp" && apt-get download -qq "cyrus-imapd=$want" >/dev/null 2>&1) ||
+    { rm -rf "$tmp"; echo "deps: cannot download cyrus-imapd $want" >&2; exit 1; }
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  dpkg -x "$tmp"/cyrus-imapd_*.deb "$dir"
+  echo "$want" >"$dir/version"
+  rm -rf "$tmp"
+}
 
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  unpack_cyrus_imapd
+  exit 0
+fi
 
 echo "deps: installing ${missing[*]}" >&2
 sudo=()
@@ -40,3 +75,4 @@ fi
 trap '[[ $created_policy -eq 1 ]] && "${sudo[@]}" rm -f "$policy"' EXIT
 "${sudo[@]}" apt-get update -qq >/dev/null
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+unpack_cyrus_imapd

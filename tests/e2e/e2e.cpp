@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -94,6 +95,7 @@ services services::shared() {
   s.password = test::require_env("TLSRPT_TEST_IMAP_PASSWORD");
   s.mail_dir = test::require_env("TLSRPT_TEST_MAIL_DIR");
   s.mail_user = test::require_env("TLSRPT_TEST_MAIL_USER");
+  s.cyrus = test::current_imap_server() == test::imap_server::cyrus;
   return s;
 }
 
@@ -106,7 +108,8 @@ private_services::private_services(const std::string& name)
 
 void private_services::start() {
   const auto r = test::run(
-      "env -u TLSRPT_PG_PORT -u TLSRPT_IMAP_PORT -u TLSRPT_IMAPS_PORT "
+      // A private instance is a Dovecot (kill_dovecot): no Cyrus beside it.
+      "env -u TLSRPT_PG_PORT -u TLSRPT_IMAP_PORT -u TLSRPT_IMAPS_PORT TLSRPT_CYRUS=0 "
       "TLSRPT_STATE_DIR=" +
       quote(state_.string()) + " " +
       quote((test::source_dir() / "scripts" / "services.sh").string()) + " start 2>>" +
@@ -184,7 +187,7 @@ folder::folder(const services& s, std::string user, const std::string& label)
       "curl -sS --max-time 30 " + quote("imap://" + s_.imap_host + ":" + s_.imap_port + "/") +
       " -u " + quote(user_ + ":" + s_.password) + " -X " + quote("CREATE " + name_) + " 2>&1");
   REQUIRE_MESSAGE(r.status == 0, "cannot create IMAP folder " << name_ << ": " << r.out);
-  REQUIRE(fs::is_directory(maildir() / "new"));
+  if (!s_.cyrus) REQUIRE(fs::is_directory(maildir() / "new"));
 }
 
 folder::~folder() {
@@ -200,6 +203,12 @@ std::string folder::imap_url() const {
 }
 
 void folder::deliver(const std::string& base, const std::string& bytes, bool seen) const {
+  if (s_.cyrus) {
+    const scratch_dir d("deliver");
+    test::write_file(d.path() / base, bytes);
+    append_files({d.path() / base}, seen);
+    return;
+  }
   const fs::path tmp = maildir() / "tmp" / base;
   test::write_file(tmp, bytes);
   if (as_root()) {
@@ -210,7 +219,23 @@ void folder::deliver(const std::string& base, const std::string& bytes, bool see
   fs::rename(tmp, seen ? maildir() / "cur" / (base + ":2,S") : maildir() / "new" / base);
 }
 
+void folder::append_files(const std::vector<fs::path>& files, bool seen) const {
+  if (files.empty()) return;
+  // The file names on stdin, one a line: thousands of them do not fit a command line.
+  const scratch_dir d("append");
+  std::string list;
+  for (const auto& f : files) list += f.string() + "\n";
+  test::write_file(d.path() / "files", list);
+  const auto r = test::run(
+      "python3 " + quote((test::source_dir() / "tests" / "harness" / "imap_append.py").string()) +
+      " " + quote(s_.imap_host) + " " + quote(s_.imap_port) + " " + quote(user_) + " " +
+      quote(name_) + (seen ? " --seen" : "") + " <" + quote((d.path() / "files").string()) +
+      " 2>&1");
+  REQUIRE_MESSAGE(r.status == 0, "cannot APPEND to " << name_ << ": " << r.out);
+}
+
 std::map<std::uint32_t, std::string> folder::uid_names() const {
+  REQUIRE_MESSAGE(!s_.cyrus, "uid_names reads Dovecot's dovecot-uidlist");
   command("NOOP");  // lets Dovecot sync the Maildir into its uidlist
   std::istringstream in(test::read_file(maildir() / "dovecot-uidlist"));
   std::map<std::uint32_t, std::string> out;
@@ -254,6 +279,15 @@ std::vector<std::uint32_t> folder::search(const std::string& criteria) const {
 // ---------------------------------------------------------------------------------------------
 
 gen_totals generate_into(const folder& f, const gen_options& o, const std::string& mail_user) {
+  if (f.server().cyrus) {
+    const scratch_dir d("gen");
+    const gen_totals t = generate_eml(d.path(), o);
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(d.path())) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    f.append_files(files);
+    return t;
+  }
   const auto r = test::run(gen_args(o) + " --maildir " + quote(f.maildir().string()) + " --owner " +
                            quote(mail_user) + " 2>&1");
   REQUIRE_MESSAGE(r.status == 0, "tlsrpt-gen failed: " << r.out);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The end-to-end harness: the built tlsrpt-collector and tlsrpt-gen as a user runs them, a
-// Dovecot folder filled straight through its Maildir, a scratch PostgreSQL database, and the
+// Dovecot folder filled straight through its Maildir (a Cyrus folder through APPEND, when the
+// suite runs against Cyrus: TLSRPT_TEST_IMAP_SERVER), a scratch PostgreSQL database, and the
 // end check every scenario shares (nothing lost, nothing counted twice). Checks read the
 // mailbox with curl(1) and the database with psql(1), never through the project's own modules,
 // so a bug in a module cannot hide itself.
@@ -27,8 +28,9 @@ struct services {
   std::string imap_host;
   std::string imap_port;
   std::string password;
-  fs::path mail_dir;  // <mail_dir>/<user>/Maildir
+  fs::path mail_dir;  // <mail_dir>/<user>/Maildir (Dovecot's)
   std::string mail_user;
+  bool cyrus = false;  // the IMAP side is the harness's Cyrus: mail goes in by APPEND
 
   static services shared();  // from the environment scripts/services.sh prints
 };
@@ -82,12 +84,16 @@ class folder {
 
   const std::string& name() const { return name_; }
   const std::string& user() const { return user_; }
-  fs::path maildir() const;  // the folder's Maildir directory
+  const services& server() const { return s_; }
+  fs::path maildir() const;  // the folder's Maildir directory (Dovecot)
   std::string imap_url() const;
 
-  // Delivers one message as a Maildir file named `base` (unique), unread in new/ or read in cur/.
+  // Delivers one message as a Maildir file named `base` (unique), unread in new/ or read in cur/
+  // (on Cyrus: APPENDed, with \Seen when `seen`).
   void deliver(const std::string& base, const std::string& bytes, bool seen = false) const;
-  // UID -> the Maildir base name, from Dovecot's dovecot-uidlist (after a SELECT).
+  // APPENDs the files in order, over one connection (tests/harness/imap_append.py).
+  void append_files(const std::vector<fs::path>& files, bool seen = false) const;
+  // UID -> the Maildir base name, from Dovecot's dovecot-uidlist (after a SELECT). Dovecot only.
   std::map<std::uint32_t, std::string> uid_names() const;
   // UIDs matching an IMAP SEARCH criteria (UID SEARCH RETURN (ALL) ...), ascending.
   std::vector<std::uint32_t> search(const std::string& criteria) const;
@@ -112,7 +118,8 @@ struct gen_options {
   double not_a_report = 0.03;
   double broken = 0.02;
 };
-// Writes the mails into the folder's Maildir (new/, owned by the mail user).
+// Writes the mails into the folder's Maildir (new/, owned by the mail user); on Cyrus, APPENDs
+// them in the generator's order.
 gen_totals generate_into(const folder& f, const gen_options& o, const std::string& mail_user);
 // Writes them as .eml files (NNNNNNNN-<kind>.eml) into `dir`.
 gen_totals generate_eml(const fs::path& dir, const gen_options& o);

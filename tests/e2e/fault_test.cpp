@@ -97,6 +97,7 @@ TEST_CASE(
 TEST_CASE(
     "PostgreSQL stopped in the middle of a pass and started again loses nothing and "
     "counts nothing twice") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the IMAP server plays no part; run once");
   private_services ps("pg");
   database db(ps.env());
   folder f(ps.env(), "t9", "pgstop");
@@ -127,6 +128,7 @@ TEST_CASE(
 }
 
 TEST_CASE("Dovecot restarted in the middle of a pass loses nothing and counts nothing twice") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the private instance it restarts is a Dovecot");
   private_services ps("imap");
   database db(ps.env());
   folder f(ps.env(), "t9", "imapstop");
@@ -194,6 +196,7 @@ TEST_CASE(
 TEST_CASE(
     "a read-only database leaves every message unacknowledged with a clear error, and the "
     "next pass after it is writable again stores everything once") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the IMAP server plays no part; run once");
   const services s = services::shared();
   database db(s);
   folder f(s, "t9", "readonly");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The libcurl client against the harness's real Dovecot, over IMAP and IMAPS. Users t1..t4,
-// each test in folders of its own, created and deleted by the test.
+// The libcurl client against the harness's real Dovecot, over IMAP and IMAPS, and the same
+// cases against its Cyrus (ctest's "imap_tests [cyrus]: ..."). Users t1..t4, each test in
+// folders of its own, created and deleted by the test.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -345,7 +346,13 @@ TEST_CASE("a wrong password is a clear, non-transient login error") {
   CHECK_FALSE(e.transient());
   const std::string what = e.what();
   CHECK_MESSAGE(what.starts_with("imap: cannot log in as t3 at imap://"), what);
-  CHECK_MESSAGE(what.find("AUTHENTICATIONFAILED") != std::string::npos, what);
+  CHECK_MESSAGE(what.find("server said: ") != std::string::npos, what);
+  // Dovecot answers with the RFC 5530 code; Cyrus 3.6 (which taught us not to count on one)
+  // with a bare "NO authentication failure".
+  if (tlsrpt::test::current_imap_server() == tlsrpt::test::imap_server::cyrus)
+    CHECK_MESSAGE(what.find("authentication failure") != std::string::npos, what);
+  else
+    CHECK_MESSAGE(what.find("AUTHENTICATIONFAILED") != std::string::npos, what);
   CHECK(what.find("wrong-password") == std::string::npos);
 }
 
@@ -391,19 +398,26 @@ TEST_CASE("imap:// without allow_plaintext logs in only after STARTTLS") {
   auto o = plain("t3");
   o.allow_plaintext = false;
   o.ca_file = require_env("TLSRPT_TEST_CA_FILE");
+  // Cyrus logs to syslog only: whether a login was under TLS is read from Dovecot's log.
+  const bool log = tlsrpt::test::current_imap_server() == tlsrpt::test::imap_server::dovecot;
   curl_mailbox m(o);
   CHECK(m.select("INBOX").uidvalidity != 0);
-  const auto line = last_login_line("t3");
-  CHECK_MESSAGE(line.find(", TLS,") != std::string::npos, line);
+  if (log) {
+    const auto line = last_login_line("t3");
+    CHECK_MESSAGE(line.find(", TLS,") != std::string::npos, line);
+  }
 
   auto clear = plain("t3");
   curl_mailbox c(clear);
-  c.select("INBOX");
-  const auto clear_line = last_login_line("t3");
-  CHECK_MESSAGE(clear_line.find(", TLS,") == std::string::npos, clear_line);
+  CHECK(c.select("INBOX").uidvalidity != 0);
+  if (log) {
+    const auto clear_line = last_login_line("t3");
+    CHECK_MESSAGE(clear_line.find(", TLS,") == std::string::npos, clear_line);
+  }
 }
 
 TEST_CASE("a whole pass logs in once") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "logins are counted in Dovecot's log");
   const auto o = plain("t1");
   scratch_folder f(o, "one-login");
   scratch_folder target(o, "one-login-target", false);

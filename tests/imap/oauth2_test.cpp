@@ -84,6 +84,7 @@ tlsrpt::imap::connection_options mailbox() {
 }  // namespace
 
 TEST_CASE("a login with a freshly issued token works, and the token is reused while valid") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("fresh");
   register_client(id, 3600);
   token_source tokens(client(id));
@@ -100,6 +101,7 @@ TEST_CASE("a login with a freshly issued token works, and the token is reused wh
 }
 
 TEST_CASE("a token the server refuses before its expiry is renewed and the login retried") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("expired");
   register_client(id, 3600);
   token_source tokens(client(id));
@@ -113,6 +115,7 @@ TEST_CASE("a token the server refuses before its expiry is renewed and the login
 }
 
 TEST_CASE("a token close to its expiry is renewed before the login") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("short");
   register_client(id, 2);  // renewed after half its life
   token_source tokens(client(id));
@@ -125,6 +128,7 @@ TEST_CASE("a token close to its expiry is renewed before the login") {
 }
 
 TEST_CASE("a revoked client is a configuration error with the provider's text") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("revoked");
   register_client(id, 3600);
   admin("revoke", R"({"client_id":")" + id + R"("})");
@@ -143,6 +147,7 @@ TEST_CASE("a revoked client is a configuration error with the provider's text") 
 }
 
 TEST_CASE("a wrong secret is a configuration error, an unreachable endpoint a transient one") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("wrong");
   register_client(id, 3600);
   auto o = client(id);
@@ -168,6 +173,7 @@ TEST_CASE("a wrong secret is a configuration error, an unreachable endpoint a tr
 }
 
 TEST_CASE("the refresh-token grant writes a rotated refresh token back, mode 0600") {
+  TLSRPT_TEST_ONLY_ON(dovecot, "the token login is Dovecot's oauth2 passdb");
   const auto id = unique_client("refresh");
   register_client(id, 3600, "rt-first-" + id, true);
   const auto dir =

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace tlsrpt::test {
 
@@ -53,6 +54,35 @@ std::string require_env(const char* name) {
                       << " is not set: start the harness first "
                          "(eval \"$(scripts/services.sh start)\") or run scripts/test.sh");
   return v;
+}
+
+imap_server current_imap_server() {
+  const char* v = std::getenv("TLSRPT_TEST_IMAP_SERVER");
+  return v != nullptr && std::string_view(v) == "cyrus" ? imap_server::cyrus : imap_server::dovecot;
+}
+
+const char* imap_server_name() {
+  return current_imap_server() == imap_server::cyrus ? "Cyrus" : "Dovecot";
+}
+
+bool select_imap_server() {
+  const char* v = std::getenv("TLSRPT_TEST_IMAP_SERVER");
+  if (v == nullptr || *v == '\0' || std::string_view(v) == "dovecot") return true;
+  if (std::string_view(v) != "cyrus") {
+    std::fprintf(stderr, "TLSRPT_TEST_IMAP_SERVER=%s: expected dovecot or cyrus\n", v);
+    return false;
+  }
+  const char* port = std::getenv("TLSRPT_TEST_CYRUS_IMAP_PORT");
+  const char* imaps = std::getenv("TLSRPT_TEST_CYRUS_IMAPS_PORT");
+  if (port == nullptr || imaps == nullptr) {
+    std::fprintf(stderr,
+                 "TLSRPT_TEST_CYRUS_IMAP_PORT is not set: the harness runs no Cyrus IMAP "
+                 "(scripts/deps.sh installs it, scripts/services.sh start starts it)\n");
+    return false;
+  }
+  ::setenv("TLSRPT_TEST_IMAP_PORT", port, 1);
+  ::setenv("TLSRPT_TEST_IMAPS_PORT", imaps, 1);
+  return true;
 }
 
 run_result run(const std::string& command) {

@@ -23,6 +23,27 @@ void write_file(const std::filesystem::path& p, const std::string& bytes);
 // message saying how to start the harness: integration tests never skip silently.
 std::string require_env(const char* name);
 
+// The real IMAP server the integration tests talk to. ctest registers the IMAP and e2e suites
+// once per server (issue 23): TLSRPT_TEST_IMAP_SERVER=cyrus makes main() point
+// TLSRPT_TEST_IMAP_PORT and TLSRPT_TEST_IMAPS_PORT at the harness's Cyrus, so every test that
+// reads them runs unchanged against either server.
+enum class imap_server { dovecot, cyrus };
+imap_server current_imap_server();
+const char* imap_server_name();
+// For main(): applies TLSRPT_TEST_IMAP_SERVER. Returns false (after saying why on stderr) when
+// the server asked for is not running.
+bool select_imap_server();
+// What ctest's SKIP_REGULAR_EXPRESSION looks for: a case that cannot run against this server
+// says why and returns, and ctest reports it skipped rather than passed.
+#define TLSRPT_TEST_ONLY_ON(server, why)                                                  \
+  do {                                                                                   \
+    if (::tlsrpt::test::current_imap_server() != ::tlsrpt::test::imap_server::server) {  \
+      MESSAGE("tlsrpt-test-skip: not run against " << ::tlsrpt::test::imap_server_name() \
+                                                   << ": " << why);                      \
+      return;                                                                            \
+    }                                                                                    \
+  } while (false)
+
 // Runs a shell command, returns its exit status and collects stdout.
 struct run_result {
   int status = -1;
