@@ -78,7 +78,8 @@ class fake_mailbox : public imap::mailbox {
   imap::folder_state select(const std::string& folder) override {
     log_.add("select " + folder);
     if (fail_select) throw imap::error("imap: cannot SELECT " + folder + ": down", 7, true);
-    return {uidvalidity, static_cast<std::uint32_t>(messages_.size()), next_uid_};
+    return {uidvalidity, static_cast<std::uint32_t>(messages_.size()), next_uid_,
+            permanent_flags};
   }
 
   std::vector<imap::message_ref> search(const std::vector<std::string>& exclude) override {
@@ -111,8 +112,12 @@ class fake_mailbox : public imap::mailbox {
   void add_flags(std::span<const std::uint32_t> uids,
                  const std::vector<std::string>& flags) override {
     log_.add("add_flags " + join(uids) + " " + join(flags));
+    // Like a server: a flag the folder does not keep (PERMANENTFLAGS) is dropped.
+    imap::folder_state st;
+    st.permanent_flags = permanent_flags;
     for (const auto u : uids) {
-      for (const auto& f : flags) messages_.at(u).flags.insert(f);
+      for (const auto& f : flags)
+        if (st.keeps(f)) messages_.at(u).flags.insert(f);
     }
   }
 
@@ -137,6 +142,8 @@ class fake_mailbox : public imap::mailbox {
   void set_size(std::uint32_t uid, std::uint64_t size) { messages_.at(uid).size = size; }
 
   std::uint32_t uidvalidity = 1000;
+  // What SELECT says the folder keeps (nullopt: every flag, as with no PERMANENTFLAGS).
+  std::optional<std::vector<std::string>> permanent_flags;
   bool fail_select = false;
   std::uint32_t transient_fetch_failure = 0;
   std::set<std::uint32_t> refuse_fetch;  // the server answers NO (expunged meanwhile, ...)

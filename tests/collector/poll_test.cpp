@@ -381,6 +381,86 @@ TEST_CASE("search exclusions follow the actions") {
   CHECK(collector::search_exclusions(o) == std::vector<std::string>{"$Done"});
 }
 
+TEST_CASE(
+    "a folder without \\* in PERMANENTFLAGS is acknowledged with \\Seen and the ledger, "
+    "logged once per mailbox state") {
+  // Microsoft 365's PERMANENTFLAGS, as its SELECT answers (tests/imap/quirks_test.cpp).
+  fixture f;
+  f.mb.permanent_flags = std::vector<std::string>{"\\Seen", "\\Answered", "\\Flagged",
+                                                  "\\Deleted", "\\Draft", "$MDNSent"};
+  const auto a = f.mb.add("REPORT r1");
+  const auto b = f.mb.add("NOTREPORT");
+  const auto c = f.mb.add("BROKEN");
+  collector::mailbox_state state;
+  const auto s1 = f.poll(&state);
+  CHECK(s1.stored == 1);
+  // No keyword asked for (it would not stick): the report gets \Seen, the others nothing.
+  CHECK(f.log.with("search") == std::vector<std::string>{"search "});
+  CHECK(f.log.with("add_flags") == std::vector<std::string>{"add_flags 1 \\Seen"});
+  CHECK(f.mb.at(a).flags == std::set<std::string>{"\\Seen"});
+  CHECK(f.mb.at(b).flags.empty());
+  CHECK(f.mb.at(c).flags.empty());
+  CHECK(state.fallback_logged);
+  const auto said = [&] {
+    std::size_t n = 0;
+    const auto t = f.log_text.str();
+    for (auto p = t.find("keeps no new keywords"); p != std::string::npos;
+         p = t.find("keeps no new keywords", p + 1))
+      ++n;
+    return n;
+  };
+  CHECK(said() == 1);
+
+  // The next pass finds all three again; the ledger knows them: no write, no fetch, and the
+  // report already \Seen gets no second STORE. The fallback is not said again.
+  f.log.events.clear();
+  const auto s2 = f.poll(&state);
+  CHECK(s2.found == 3);
+  CHECK(s2.already_done == 3);
+  CHECK(s2.stored == 0);
+  CHECK(f.log.with("write").empty());
+  CHECK(f.log.with("fetch").empty());
+  CHECK(f.log.with("add_flags").empty());
+  CHECK(said() == 1);
+}
+
+TEST_CASE("the acknowledgement plan keeps what the folder keeps, and moves stay moves") {
+  collector::mailbox_options o;
+  imap::folder_state all;  // no PERMANENTFLAGS: every flag is kept
+  auto p = collector::plan_acknowledgement(o, all);
+  CHECK(p.keywords_kept);
+  CHECK(p.fallback.empty());
+  CHECK(p.success_flags == std::vector<std::string>{processed, "\\Seen"});
+  CHECK(p.search_exclusions == std::vector<std::string>{processed, failed});
+
+  imap::folder_state star;
+  star.permanent_flags = std::vector<std::string>{"\\Seen", "\\*"};
+  CHECK(collector::plan_acknowledgement(o, star).fallback.empty());
+
+  // Cyrus on a folder where we lack every right but lookup and read: nothing is kept.
+  imap::folder_state none;
+  none.permanent_flags = std::vector<std::string>{};
+  p = collector::plan_acknowledgement(o, none);
+  CHECK_FALSE(p.keywords_kept);
+  CHECK(p.success_flags.empty());
+  CHECK(p.failure_flags.empty());
+  CHECK(p.search_exclusions.empty());
+  CHECK(p.fallback.find("left as they are") != std::string::npos);
+
+  // Moved away on success: only the failure keyword is missed.
+  o.on_success = {collector::action::move, "Done"};
+  imap::folder_state seen_only;
+  seen_only.permanent_flags = std::vector<std::string>{"\\Seen", "\\Deleted"};
+  p = collector::plan_acknowledgement(o, seen_only);
+  CHECK(p.on_success.how == collector::action::move);
+  CHECK(p.failure_flags.empty());
+  CHECK(p.search_exclusions.empty());
+  CHECK_FALSE(p.fallback.empty());
+  // Everything moved: keywords do not matter.
+  o.on_failure = {collector::action::move, "Failed"};
+  CHECK(collector::plan_acknowledgement(o, seen_only).fallback.empty());
+}
+
 TEST_CASE("a UIDVALIDITY change is logged and every message is read again") {
   fixture f;
   collector::mailbox_state state;

@@ -69,6 +69,24 @@ TEST_CASE("a SELECT answer gives UIDVALIDITY, EXISTS and UIDNEXT") {
   CHECK(st.uidvalidity == 3857529045U);
   CHECK(st.exists == 172);
   CHECK(st.uidnext == 4392);
+  REQUIRE(st.permanent_flags.has_value());
+  CHECK(*st.permanent_flags == std::vector<std::string>{"\\Deleted", "\\Seen", "\\*"});
+  CHECK(st.keeps("$TLSRPTProcessed"));  // \* : new keywords are kept
+  CHECK_FALSE(st.keeps("\\Flagged"));   // a system flag must be listed by name
+}
+
+TEST_CASE("PERMANENTFLAGS: none sent keeps everything, an empty list nothing") {
+  // RFC 3501 §6.3.1: without PERMANENTFLAGS every flag is permanent.
+  const auto none = d::parse_select("* 1 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n");
+  CHECK_FALSE(none.permanent_flags.has_value());
+  CHECK(none.keeps("$TLSRPTProcessed"));
+  // Cyrus 3.6 on EXAMINE, or on a folder where we have no write rights: "()".
+  const auto empty = d::parse_select("* OK [PERMANENTFLAGS ()] Ok\r\n* OK [UIDVALIDITY 1] x\r\n");
+  REQUIRE(empty.permanent_flags.has_value());
+  CHECK(empty.permanent_flags->empty());
+  CHECK_FALSE(empty.keeps("\\Seen"));
+  // A list cut short is as if not sent.
+  CHECK_FALSE(d::parse_select("* OK [PERMANENTFLAGS (\\Seen\r\n").permanent_flags.has_value());
 }
 
 TEST_CASE("SEARCH answers are read across lines and an empty answer is empty") {

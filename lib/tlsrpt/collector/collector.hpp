@@ -121,6 +121,20 @@ struct mailbox_options {
 // With every class moved away, nothing is excluded (everything left in the folder is new).
 std::vector<std::string> search_exclusions(const mailbox_options& opts);
 
+// How a pass acknowledges on the folder it selected: the configured actions, or, where the
+// folder keeps no new keywords (no `\*` in PERMANENTFLAGS: Microsoft 365; a Cyrus folder
+// without the `w` right), \Seen on stored reports and the ledger to tell what is done.
+struct acknowledgement_plan {
+  disposition on_success, on_failure, on_not_a_report;
+  std::vector<std::string> success_flags;      // added to stored reports (action keyword)
+  std::vector<std::string> failure_flags;      // added to failed messages (action keyword)
+  std::vector<std::string> search_exclusions;  // keywords the UID SEARCH leaves out
+  bool keywords_kept = true;                   // false: the fallback is in use
+  std::string fallback;  // what is done instead, for the log and check-config; "" when none
+};
+acknowledgement_plan plan_acknowledgement(const mailbox_options& opts,
+                                          const imap::folder_state& folder);
+
 struct pass_stats {
   std::size_t found = 0;         // unhandled messages the search returned
   std::size_t stored = 0;        // new reports
@@ -143,6 +157,7 @@ struct pass_stats {
 // What a mailbox pass remembers between passes (the daemon keeps one per mailbox).
 struct mailbox_state {
   std::optional<std::uint32_t> uidvalidity;
+  bool fallback_logged = false;  // the acknowledgement fallback was logged (once)
 };
 
 // The pieces of message handling the pass uses. The default is process_message() and the

@@ -65,17 +65,6 @@ pass_stats& pass_stats::operator+=(const pass_stats& o) {
   return *this;
 }
 
-std::vector<std::string> search_exclusions(const mailbox_options& opts) {
-  // A class acknowledged by keyword stays in the folder, so the search must skip it. A class
-  // that is moved away leaves nothing behind; if some of its messages are still here (a crash
-  // after commit, or the action was changed from keyword to move), finding them again is what
-  // we want: the ledger knows them, and they are moved without a second write.
-  std::vector<std::string> out;
-  if (opts.on_success.how == action::keyword) out.push_back(opts.processed_keyword);
-  if (opts.on_failure.how == action::keyword) out.push_back(opts.failed_keyword);
-  return out;
-}
-
 namespace {
 
 constexpr const char* seen_flag = "\\Seen";
@@ -140,13 +129,13 @@ void apply(imap::mailbox& mb, std::vector<std::uint32_t>& uids, const dispositio
   }
 }
 
-void acknowledge(imap::mailbox& mb, const mailbox_options& opts, ack_sets& acks) {
+void acknowledge(imap::mailbox& mb, const acknowledgement_plan& plan, ack_sets& acks) {
   // The fetch is BODY.PEEK[] (issue 17): nothing of the read state was touched, so only the
   // acknowledgement of a stored report sets \Seen; ordinary mail keeps exactly its flags.
-  apply(mb, acks.success, opts.on_success, {opts.processed_keyword, seen_flag});
-  apply(mb, acks.failure, opts.on_failure, {opts.failed_keyword});
+  apply(mb, acks.success, plan.on_success, plan.success_flags);
+  apply(mb, acks.failure, plan.on_failure, plan.failure_flags);
   // Not-a-report mail gets no keyword (issue 6): `keyword` means the same as `leave` here.
-  apply(mb, acks.not_a_report, opts.on_not_a_report, {});
+  apply(mb, acks.not_a_report, plan.on_not_a_report, {});
 }
 
 class pass {
@@ -169,7 +158,13 @@ class pass {
       }
       state->uidvalidity = fs.uidvalidity;
     }
-    refs_ = mb_.search(search_exclusions(opts_));
+    plan_ = plan_acknowledgement(opts_, fs);
+    if (!plan_.fallback.empty() && (state == nullptr || !state->fallback_logged)) {
+      // Once per mailbox and process: every pass would say the same.
+      log_->warn("mailbox {} folder {}: {}", opts_.name, opts_.folder, plan_.fallback);
+      if (state != nullptr) state->fallback_logged = true;
+    }
+    refs_ = mb_.search(plan_.search_exclusions);
     stats_.found = refs_.size();
     batch_ = std::max<std::size_t>(1, opts_.batch_size);
     // Flag commands cover a group of whole batches: one batch, or as many as keep the groups
@@ -421,7 +416,7 @@ class pass {
   void flush_acks() {
     ack_sets acks = std::move(pending_);
     pending_ = {};
-    acknowledge(mb_, opts_, acks);
+    acknowledge(mb_, plan_, acks);
   }
 
   // The pass failed. Best effort, as far as the connection allows: the committed batches are
@@ -464,6 +459,11 @@ class pass {
     const ack_class c = class_of(*result);
     log_->debug("mailbox {} uid={} outcome=already-done ({})", opts_.name, ref.uid,
                 detail::outcome_name(*result));
+    // Without keywords (the plan's fallback) every pass finds the done reports again: one
+    // already \Seen needs no second STORE.
+    if (c == ack_class::success && !plan_.keywords_kept && ref.seen &&
+        plan_.success_flags == std::vector<std::string>{seen_flag})
+      return;
     acks.add(c, ref.uid);
   }
 
@@ -607,6 +607,7 @@ class pass {
   const message_pipeline& pipeline_;
   std::shared_ptr<spdlog::logger> log_;
   std::uint32_t uidvalidity_ = 0;
+  acknowledgement_plan plan_;  // how this folder is acknowledged, from its SELECT
   pass_stats stats_;
   std::vector<imap::message_ref> refs_;  // what the search found, in its order
   std::size_t batch_ = 1;                // messages per write

@@ -9,6 +9,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,28 @@ struct folder_state {
   std::uint32_t uidvalidity = 0;
   std::uint32_t exists = 0;
   std::uint32_t uidnext = 0;
+  // RFC 3501 §7.1 [PERMANENTFLAGS (...)]: the flags a STORE keeps, with `\*` when new keywords
+  // may be created; nullopt when SELECT sent none (then every flag is kept, §6.3.1).
+  std::optional<std::vector<std::string>> permanent_flags;
+
+  // Whether a STORE of `flag` lasts: listed (ASCII case-insensitively, RFC 3501 §2.3.2), or a
+  // keyword where `\*` is listed.
+  bool keeps(std::string_view flag) const {
+    if (!permanent_flags) return true;
+    const auto same = [](std::string_view a, std::string_view b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+        if (l(a[i]) != l(b[i])) return false;
+      }
+      return true;
+    };
+    for (const auto& f : *permanent_flags) {
+      if (same(f, flag)) return true;
+      if (f == "\\*" && !flag.starts_with('\\')) return true;
+    }
+    return false;
+  }
 };
 
 struct message_ref {

@@ -140,6 +140,21 @@ folder_state parse_select(std::string_view response) {
     if (istarts_with(rest, "OK [UIDVALIDITY ")) {
       rest.remove_prefix(16);
       if (auto v = take_number<std::uint32_t>(rest)) st.uidvalidity = *v;
+    } else if (istarts_with(rest, "OK [PERMANENTFLAGS (")) {
+      // RFC 3501 §7.1: `* OK [PERMANENTFLAGS (\Seen \Deleted \*)] ...`
+      rest.remove_prefix(20);
+      const auto close = rest.find(')');
+      if (close == std::string_view::npos) return;  // broken: as if not sent
+      std::vector<std::string> flags;
+      auto list = rest.substr(0, close);
+      while (!list.empty()) {
+        list = skip_spaces(list);
+        const auto end = list.find(' ');
+        if (!list.empty()) flags.emplace_back(list.substr(0, end));
+        if (end == std::string_view::npos) break;
+        list.remove_prefix(end);
+      }
+      st.permanent_flags = std::move(flags);
     } else if (istarts_with(rest, "OK [UIDNEXT ")) {
       rest.remove_prefix(12);
       if (auto v = take_number<std::uint32_t>(rest)) st.uidnext = *v;
