@@ -89,6 +89,21 @@ TEST_CASE("PERMANENTFLAGS: none sent keeps everything, an empty list nothing") {
   CHECK_FALSE(d::parse_select("* OK [PERMANENTFLAGS (\\Seen\r\n").permanent_flags.has_value());
 }
 
+TEST_CASE("throttling answers of Microsoft 365 and Gmail are temporary; others are not") {
+  CHECK(d::refusal_is_temporary("Request is throttled. Suggested Backoff Time: 299910 milliseconds"));
+  CHECK(d::suggested_backoff_ms("Request is throttled. Suggested Backoff Time: 299910 milliseconds") ==
+        299910U);
+  CHECK(d::refusal_is_temporary("Server Unavailable. 15"));
+  CHECK(d::refusal_is_temporary("[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)"));
+  CHECK(d::refusal_is_temporary("[ALERT] Too many simultaneous connections. (Failure)"));
+  CHECK(d::refusal_is_temporary("[UNAVAILABLE] Internal error"));
+  CHECK(d::refusal_is_temporary("[INUSE] Mailbox in use"));
+  CHECK_FALSE(d::refusal_is_temporary("[AUTHENTICATIONFAILED] Authentication failed."));
+  CHECK_FALSE(d::refusal_is_temporary("[NONEXISTENT] Unknown Mailbox"));
+  CHECK_FALSE(d::suggested_backoff_ms("Server Unavailable. 15").has_value());
+  CHECK(d::refusal_hint("[NONEXISTENT] Unknown Mailbox").empty());
+}
+
 TEST_CASE("SEARCH answers are read across lines and an empty answer is empty") {
   std::vector<std::uint32_t> out;
   d::parse_search("* SEARCH 2 84 882\r\nA004 OK Search completed.\r\n", out);

@@ -382,7 +382,9 @@ class pass {
       // (a message that keeps breaking the connection is quarantined, not retried forever),
       // once, and the batch in hand is still written before the pass ends (issue 15: the
       // attempts of adjacent failing messages are each counted, never lost with the batch).
-      if (work->end < end) {
+      // A server that refuses for now in its own words (RFC 5530 UNAVAILABLE, the throttling
+      // answers of Microsoft 365 and Gmail) has told us it is not the message: no attempt.
+      if (work->end < end && e.server_status().empty()) {
         const imap::message_ref& ref = refs_[work->end];
         const store::message_key key = key_for(ref.uid);
         const int attempts = record_attempt(key, e.what());

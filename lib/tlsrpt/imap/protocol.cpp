@@ -281,6 +281,60 @@ std::string response_code(std::string_view status) {
   return upper(status.substr(open + 1, close - open - 1));
 }
 
+namespace {
+bool contains_nocase(std::string_view text, std::string_view needle) {
+  return upper(text).find(upper(needle)) != std::string::npos;
+}
+}  // namespace
+
+bool refusal_is_temporary(std::string_view text) {
+  // RFC 5530 §3: the server says itself that the failure is temporary.
+  const std::string code = response_code(text);
+  if (code == "UNAVAILABLE" || code == "INUSE") return true;
+  // Microsoft 365 (Exchange Online) throttles with a bare text and no response code, as NO or
+  // BAD, often followed by "* BYE Connection closed. 14" (seen in imapsync's Office 365 FAQ
+  // and the issue trackers of imap_tools and email-oauth2-proxy):
+  //   T12 NO Request is throttled. Suggested Backoff Time: 299910 milliseconds
+  // and, when a backend is overloaded: "NO Server Unavailable. 15".
+  if (contains_nocase(text, "Request is throttled") || contains_nocase(text, "Server Unavailable"))
+    return true;
+  // Gmail over its IMAP bandwidth limits (Google Workspace admin help "Gmail bandwidth
+  // limits": 2,500 MB a day down over IMAP) answers commands with
+  //   T7 NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)
+  // and over its limit of simultaneous connections (15 per account) refuses the login with
+  // "[ALERT] Too many simultaneous connections. (Failure)". Both pass with time; RFC 9208's
+  // OVERQUOTA otherwise means a full mailbox, which only APPEND meets, and we never append.
+  if (code == "OVERQUOTA" || contains_nocase(text, "exceeded command or bandwidth limits") ||
+      contains_nocase(text, "Too many simultaneous connections"))
+    return true;
+  return false;
+}
+
+std::optional<std::uint64_t> suggested_backoff_ms(std::string_view text) {
+  const std::string u = upper(text);
+  const std::string_view needle = "SUGGESTED BACKOFF TIME:";
+  const auto p = u.find(needle);
+  if (p == std::string::npos) return std::nullopt;
+  auto rest = skip_spaces(text.substr(p + needle.size()));
+  return take_number<std::uint64_t>(rest);
+}
+
+std::string refusal_hint(std::string_view text) {
+  if (const auto ms = suggested_backoff_ms(text))
+    return "; the server throttles this account and asks for a pause of " +
+           std::to_string((*ms + 999) / 1000) + " s: the next pass retries";
+  if (refusal_is_temporary(text)) return "; the server refuses for now: the next pass retries";
+  // Microsoft 365 answers the first command after an XOAUTH2 login this way when the token is
+  // valid but its identity may not open the mailbox (Microsoft's "Authenticate an IMAP, POP or
+  // SMTP connection using OAuth": an app-only token needs the service principal registered in
+  // Exchange and FullAccess on the mailbox).
+  if (contains_nocase(text, "User is authenticated but not connected"))
+    return "; Microsoft 365 accepted the token but will not open this mailbox for it (for "
+           "app-only access: New-ServicePrincipal and Add-MailboxPermission -AccessRights "
+           "FullAccess)";
+  return {};
+}
+
 std::optional<std::uint32_t> appended_uid(std::string_view status) {
   const auto u = upper(status);
   const auto p = u.find("[APPENDUID ");

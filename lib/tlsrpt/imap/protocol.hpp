@@ -75,6 +75,16 @@ std::string last_refusal(std::string_view response);
 // The response code of a status text: "[TRYCREATE]" -> "TRYCREATE", "" when none.
 std::string response_code(std::string_view status);
 
+// Whether a refusal (the text after NO or BAD) says "not now", so the next pass may succeed
+// and no message is to blame: RFC 5530's UNAVAILABLE and INUSE, and the throttling answers of
+// the big services, which carry no such code (see protocol.cpp for who sends what).
+bool refusal_is_temporary(std::string_view text);
+// Microsoft 365's "Suggested Backoff Time: <n> milliseconds", in milliseconds, when present.
+std::optional<std::uint64_t> suggested_backoff_ms(std::string_view text);
+// What to add to the error of a refusal we recognise, for the person reading the log
+// ("; ..."), or "" when there is nothing to add.
+std::string refusal_hint(std::string_view text);
+
 // `[APPENDUID <uidvalidity> <uid>]` (RFC 4315 §3) from a status text.
 std::optional<std::uint32_t> appended_uid(std::string_view status);
 

@@ -340,11 +340,19 @@ struct session::impl {
     }
     if (rc == CURLE_LOGIN_DENIED || login_sent) {
       const std::string said = last_line.empty() ? std::string{} : "; server said: " + last_line;
-      // RFC 5530: the server says itself that the failure is temporary.
-      const bool server_transient = last_line.find("[UNAVAILABLE]") != std::string::npos ||
-                                    last_line.find("[INUSE]") != std::string::npos;
-      return error("imap: cannot log in as " + opt.username + " at " + base + ": " + cause + said,
-                   static_cast<int>(rc), transient_rc || server_transient, last_line);
+      // RFC 5530 UNAVAILABLE/INUSE, or a service's throttling answer (Gmail's "Too many
+      // simultaneous connections"): the server says itself that the failure is temporary.
+      const bool server_transient = detail::refusal_is_temporary(last_line);
+      std::string hint = detail::refusal_hint(last_line);
+      // Microsoft 365 (Exchange Online) turned basic authentication off: a password login
+      // fails with a bare "NO LOGIN failed." / "NO AUTHENTICATE failed.", which says nothing
+      // of why. Its greeting names it: "* OK The Microsoft Exchange IMAP4 service is ready."
+      if (hint.empty() && opt.oauth2_token.empty() &&
+          first_line.find("Microsoft Exchange") != std::string::npos)
+        hint = "; Microsoft 365 accepts only OAuth2 over IMAP: configure oauth2: for this mailbox";
+      return error(
+          "imap: cannot log in as " + opt.username + " at " + base + ": " + cause + said + hint,
+          static_cast<int>(rc), transient_rc || server_transient, last_line);
     }
     return make("connect to " + base, "", transient_rc);
   }
@@ -582,12 +590,12 @@ detail::tagged_status session::run(std::string_view command, const std::string& 
   const auto tag = send(command);
   auto t = finish(tag, h);
   if (t.status != detail::tagged_status::kind::ok) {
-    const std::string code = detail::response_code(t.text);
-    // RFC 5530: the server says itself that the failure is temporary.
-    const bool transient = code == "UNAVAILABLE" || code == "INUSE";
+    // RFC 5530 UNAVAILABLE/INUSE, or the throttling answers of Microsoft 365 and Gmail (a BAD
+    // from Microsoft 365 too): temporary, so a refused batch FETCH counts against no message.
+    const bool transient = detail::refusal_is_temporary(t.text);
     const std::string word = t.status == detail::tagged_status::kind::no ? "NO" : "BAD";
-    throw error("imap: cannot " + what + ": " + word + " " + t.text, 0, transient,
-                word + " " + t.text);
+    throw error("imap: cannot " + what + ": " + word + " " + t.text + detail::refusal_hint(t.text),
+                0, transient, word + " " + t.text);
   }
   return t;
 }
@@ -611,6 +619,7 @@ bool session::has_capability(std::string_view upper_name) {
   return std::binary_search(c.begin(), c.end(), std::string(upper_name));
 }
 
+const std::string& session::greeting() const noexcept { return impl_->first_line; }
 std::uint32_t session::exists() const noexcept { return impl_->exists; }
 const connection_options& session::options() const noexcept { return impl_->opt; }
 const std::string& session::base_url() const noexcept { return impl_->base; }

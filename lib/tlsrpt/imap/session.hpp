@@ -102,6 +102,8 @@ class session {
   const std::vector<std::string>& capabilities();
   bool has_capability(std::string_view upper_name);
 
+  // The server's greeting line (`* OK ...`, at most 200 octets) of the current connection.
+  const std::string& greeting() const noexcept;
   // The last `* n EXISTS` seen on this connection (0 before any).
   std::uint32_t exists() const noexcept;
   const connection_options& options() const noexcept;
