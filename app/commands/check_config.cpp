@@ -5,6 +5,9 @@
 
 #include "../app.hpp"
 #include "mailboxes.hpp"
+#if TLSRPT_HAVE_IMAP
+#include "tlsrpt/imap/profile.hpp"
+#endif
 #if TLSRPT_HAVE_STORE
 #include "tlsrpt/store/pg_store.hpp"
 #endif
@@ -117,6 +120,28 @@ int cmd_check_config(context& ctx, const check_args& a) {
       const auto st = mb->select(m.folder);
       std::cout << "  connect: ok: logged in, " << m.folder << " has " << st.exists
                 << " message(s), UIDVALIDITY " << st.uidvalidity << "\n";
+      // Issue 23: what the server offers that the collector's choices rest on.
+      const auto prof = imap::profile_of(*mb);
+      std::cout << "  server: " << prof.greeting
+                << (prof.service.empty() ? "" : " (" + prof.service + ")") << "\n"
+                << "  capabilities: " << imap::capability_line(prof) << "\n"
+                << "  keywords: " << imap::keyword_line(st) << "\n";
+#if TLSRPT_HAVE_COLLECTOR
+      const auto plan = collector::plan_acknowledgement(job_of(m, c.lim, 0).options, st);
+      std::cout << "  acknowledgement: "
+                << (plan.fallback.empty() ? std::string("as configured") : "fallback: " + plan.fallback)
+                << "\n";
+#endif
+      std::cout << "  moving: "
+                << (prof.move      ? "UID MOVE"
+                    : prof.uidplus ? "UID COPY, \\Deleted and UID EXPUNGE (no MOVE; UIDPLUS)"
+                                   : "not possible (neither MOVE nor UIDPLUS): keep actions at keyword or leave")
+                << "\n"
+                << "  waiting for mail: "
+                << (prof.idle && c.run.idle ? "IDLE between passes"
+                                            : "polling every " + config::format_duration(c.run.interval) +
+                                                  (prof.idle ? " (daemon.idle is off)" : " (no IDLE)"))
+                << "\n";
     } catch (const imap::oauth2_error& e) {
       std::cout << "  token: FAILED: " << e.what() << "\n";
       worsen(code, e.configuration() ? exit_code::config
