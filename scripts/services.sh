@@ -384,6 +384,8 @@ tls_server_key: $dir/tls/server.key
 tls_versions: tls1_2 tls1_3
 syslog_prefix: tlsrpt-cyrus-$cyrus_port
 autocreate_quota: 0
+# IDLE: idled (DAEMON below) tells imapd of new mail at once; without it Cyrus looks every
+# imapidlepoll seconds (60 by default), and the IDLE tests would wait that long (issue 23).
 imapidlepoll: 1
 maxlogins_per_user: 0
 CONF

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // IDLE (RFC 2177) against the harness's real Dovecot, user t4: mail appended by another
 // connection ends the wait, and the connection is ready for the next command afterwards.
+// Against its Cyrus too: Cyrus tells an idling imapd of new mail through idled; without idled
+// it looks only every imapidlepoll seconds (60 by default), which is what the wait here would
+// then measure (scripts/services.sh runs idled).
 #include <doctest/doctest.h>
 #include <unistd.h>
 

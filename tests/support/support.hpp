@@ -35,13 +35,13 @@ const char* imap_server_name();
 bool select_imap_server();
 // What ctest's SKIP_REGULAR_EXPRESSION looks for: a case that cannot run against this server
 // says why and returns, and ctest reports it skipped rather than passed.
-#define TLSRPT_TEST_ONLY_ON(server, why)                                                  \
-  do {                                                                                   \
-    if (::tlsrpt::test::current_imap_server() != ::tlsrpt::test::imap_server::server) {  \
-      MESSAGE("tlsrpt-test-skip: not run against " << ::tlsrpt::test::imap_server_name() \
-                                                   << ": " << why);                      \
-      return;                                                                            \
-    }                                                                                    \
+#define TLSRPT_TEST_ONLY_ON(server, why)                                                         \
+  do {                                                                                           \
+    if (::tlsrpt::test::current_imap_server() != ::tlsrpt::test::imap_server::server) {          \
+      MESSAGE("tlsrpt-test-skip: not run against " << ::tlsrpt::test::imap_server_name() << ": " \
+                                                   << why);                                      \
+      return;                                                                                    \
+    }                                                                                            \
   } while (false)
 
 // Runs a shell command, returns its exit status and collects stdout.
