@@ -78,8 +78,7 @@ class fake_mailbox : public imap::mailbox {
   imap::folder_state select(const std::string& folder) override {
     log_.add("select " + folder);
     if (fail_select) throw imap::error("imap: cannot SELECT " + folder + ": down", 7, true);
-    return {uidvalidity, static_cast<std::uint32_t>(messages_.size()), next_uid_,
-            permanent_flags};
+    return {uidvalidity, static_cast<std::uint32_t>(messages_.size()), next_uid_, permanent_flags};
   }
 
   std::vector<imap::message_ref> search(const std::vector<std::string>& exclude) override {

@@ -386,8 +386,8 @@ TEST_CASE(
     "logged once per mailbox state") {
   // Microsoft 365's PERMANENTFLAGS, as its SELECT answers (tests/imap/quirks_test.cpp).
   fixture f;
-  f.mb.permanent_flags = std::vector<std::string>{"\\Seen", "\\Answered", "\\Flagged",
-                                                  "\\Deleted", "\\Draft", "$MDNSent"};
+  f.mb.permanent_flags = std::vector<std::string>{"\\Seen",    "\\Answered", "\\Flagged",
+                                                  "\\Deleted", "\\Draft",    "$MDNSent"};
   const auto a = f.mb.add("REPORT r1");
   const auto b = f.mb.add("NOTREPORT");
   const auto c = f.mb.add("BROKEN");

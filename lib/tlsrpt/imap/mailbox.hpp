@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "tlsrpt/text/ascii.hpp"
+
 namespace tlsrpt::imap {
 
 struct folder_state {
@@ -27,16 +29,8 @@ struct folder_state {
   // keyword where `\*` is listed.
   bool keeps(std::string_view flag) const {
     if (!permanent_flags) return true;
-    const auto same = [](std::string_view a, std::string_view b) {
-      if (a.size() != b.size()) return false;
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        if (l(a[i]) != l(b[i])) return false;
-      }
-      return true;
-    };
     for (const auto& f : *permanent_flags) {
-      if (same(f, flag)) return true;
+      if (text::iequals(f, flag)) return true;
       if (f == "\\*" && !flag.starts_with('\\')) return true;
     }
     return false;
