@@ -90,11 +90,13 @@ TEST_CASE("PERMANENTFLAGS: none sent keeps everything, an empty list nothing") {
 }
 
 TEST_CASE("throttling answers of Microsoft 365 and Gmail are temporary; others are not") {
-  CHECK(d::refusal_is_temporary("Request is throttled. Suggested Backoff Time: 299910 milliseconds"));
-  CHECK(d::suggested_backoff_ms("Request is throttled. Suggested Backoff Time: 299910 milliseconds") ==
-        299910U);
+  CHECK(
+      d::refusal_is_temporary("Request is throttled. Suggested Backoff Time: 299910 milliseconds"));
+  CHECK(d::suggested_backoff_ms(
+            "Request is throttled. Suggested Backoff Time: 299910 milliseconds") == 299910U);
   CHECK(d::refusal_is_temporary("Server Unavailable. 15"));
-  CHECK(d::refusal_is_temporary("[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)"));
+  CHECK(d::refusal_is_temporary(
+      "[OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)"));
   CHECK(d::refusal_is_temporary("[ALERT] Too many simultaneous connections. (Failure)"));
   CHECK(d::refusal_is_temporary("[UNAVAILABLE] Internal error"));
   CHECK(d::refusal_is_temporary("[INUSE] Mailbox in use"));

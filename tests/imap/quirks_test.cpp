@@ -27,19 +27,22 @@ const tlsrpt::imap::library curl_library;
 // greeting, CAPABILITY before and after login (no ESEARCH, no CONDSTORE), and SELECT with a
 // PERMANENTFLAGS that has no \* (Exchange Online keeps no keywords of its clients).
 const std::string m365_greeting =
-    "* OK The Microsoft Exchange IMAP4 service is ready. [TQBOADIAUABSADAAMQBDAEEAMAAwADAANAAu]\r\n";
+    "* OK The Microsoft Exchange IMAP4 service is ready. "
+    "[TQBOADIAUABSADAAMQBDAEEAMAAwADAANAAu]\r\n";
 const std::string m365_caps =
     "IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE "
     "NAMESPACE LITERAL+";
 const std::string m365_select =
-    "* 1 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)\r\n"
+    "* 1 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft "
+    "$MDNSent)\r\n"
     "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent "
     "flags\r\n* OK [UIDVALIDITY 14] UIDVALIDITY value\r\n* OK [UIDNEXT 2] The next unique "
     "identifier value\r\n";
 
 // From Gmail's IMAP extensions page (developers.google.com/gmail/imap/imap-extensions) and
 // users' logs of imap.gmail.com (MailKit issue 1396).
-const std::string gmail_greeting = "* OK Gimap ready for requests from 127.0.0.1 k2if6111336rvb.0\r\n";
+const std::string gmail_greeting =
+    "* OK Gimap ready for requests from 127.0.0.1 k2if6111336rvb.0\r\n";
 const std::string gmail_caps =
     "IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS "
     "COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS "
@@ -57,8 +60,7 @@ fake_imap_server::responder server(std::string caps, std::string select,
   return [caps, select, special = std::move(special)](const std::string& line) -> std::string {
     if (auto r = special(line); !r.empty()) return r;
     const auto tag = tag_of(line);
-    if (has(line, " SELECT "))
-      return select + tag + " OK [READ-WRITE] SELECT completed.\r\n";
+    if (has(line, " SELECT ")) return select + tag + " OK [READ-WRITE] SELECT completed.\r\n";
     return fake_imap_server::standard(caps)(line);
   };
 }
@@ -124,8 +126,7 @@ TEST_CASE("Microsoft 365: a throttled batch FETCH is a temporary failure that bl
 
 TEST_CASE("Microsoft 365: a busy backend's \"Server Unavailable\" is temporary") {
   // Exchange's answer under load (imapfilter issue 146): "NO Server Unavailable. 15".
-  fake_imap_server s(m365_greeting,
-                     server(m365_caps, m365_select, [](const std::string& line) {
+  fake_imap_server s(m365_greeting, server(m365_caps, m365_select, [](const std::string& line) {
                        if (has(line, "BODY.PEEK[]"))
                          return tag_of(line) + " NO Server Unavailable. 15\r\n";
                        return std::string{};
@@ -166,8 +167,7 @@ TEST_CASE("a password refused by a server that is not Microsoft's gets no OAuth2
 TEST_CASE("Microsoft 365: a token that may not open the mailbox is named as such, not retried") {
   // Microsoft's "Authenticate an IMAP, POP or SMTP connection using OAuth": the XOAUTH2 login
   // succeeds, the first command after it fails when the app has no access to the mailbox.
-  fake_imap_server s(m365_greeting,
-                     server(m365_caps, m365_select, [](const std::string& line) {
+  fake_imap_server s(m365_greeting, server(m365_caps, m365_select, [](const std::string& line) {
                        if (has(line, " SELECT "))
                          return tag_of(line) + " BAD User is authenticated but not connected.\r\n";
                        return std::string{};
@@ -184,14 +184,15 @@ TEST_CASE("Microsoft 365: a token that may not open the mailbox is named as such
 }
 
 TEST_CASE("Microsoft 365: without ESEARCH the search is a plain UID SEARCH, and a pass works") {
-  fake_imap_server s(
-      m365_greeting, server(m365_caps, m365_select, [](const std::string& line) {
-        const auto tag = tag_of(line);
-        if (has(line, "UID SEARCH")) return "* SEARCH 1\r\n" + tag + " OK SEARCH completed.\r\n";
-        if (has(line, "UID FETCH 1 (UID RFC822.SIZE FLAGS)"))
-          return "* 1 FETCH (UID 1 RFC822.SIZE 40 FLAGS ())\r\n" + tag + " OK FETCH completed.\r\n";
-        return std::string{};
-      }));
+  fake_imap_server s(m365_greeting, server(m365_caps, m365_select, [](const std::string& line) {
+                       const auto tag = tag_of(line);
+                       if (has(line, "UID SEARCH"))
+                         return "* SEARCH 1\r\n" + tag + " OK SEARCH completed.\r\n";
+                       if (has(line, "UID FETCH 1 (UID RFC822.SIZE FLAGS)"))
+                         return "* 1 FETCH (UID 1 RFC822.SIZE 40 FLAGS ())\r\n" + tag +
+                                " OK FETCH completed.\r\n";
+                       return std::string{};
+                     }));
   curl_mailbox m(options_for(s));
   m.select("INBOX");
   const auto refs = m.search({"$TLSRPTProcessed"});
@@ -208,8 +209,7 @@ TEST_CASE("Microsoft 365: without ESEARCH the search is a plain UID SEARCH, and 
 TEST_CASE("Gmail: over its bandwidth limits the FETCH refusal is temporary, no message blamed") {
   // Gmail's answer once an account passes its IMAP bandwidth limits (Google Workspace admin
   // help "Gmail bandwidth limits"; the text as ha-email-sensor issue 16 logged it).
-  fake_imap_server s(gmail_greeting,
-                     server(gmail_caps, m365_select, [](const std::string& line) {
+  fake_imap_server s(gmail_greeting, server(gmail_caps, m365_select, [](const std::string& line) {
                        if (has(line, "BODY.PEEK[]"))
                          return tag_of(line) +
                                 " NO [OVERQUOTA] Account exceeded command or bandwidth limits. "
@@ -241,16 +241,16 @@ TEST_CASE("Gmail: a move to [Gmail]/All Mail finds the label folder by LIST and 
   // and moving a message there from INBOX takes the Inbox label off: Gmail's "archive". The
   // name has brackets and a space: quoted everywhere, and never CREATEd (Gmail refuses new
   // folders under [Gmail]/).
-  fake_imap_server s(
-      gmail_greeting, server(gmail_caps, m365_select, [](const std::string& line) {
-        const auto tag = tag_of(line);
-        if (has(line, "LIST "))
-          return "* LIST (\\HasNoChildren \\All) \"/\" \"[Gmail]/All Mail\"\r\n" + tag +
-                 " OK Success\r\n";
-        if (has(line, "CREATE ")) return tag + " NO [CANNOT] Folder name is not allowed.\r\n";
-        if (has(line, "NOOP")) return tag + " OK Success [THROTTLED]\r\n";
-        return std::string{};
-      }));
+  fake_imap_server s(gmail_greeting, server(gmail_caps, m365_select, [](const std::string& line) {
+                       const auto tag = tag_of(line);
+                       if (has(line, "LIST "))
+                         return "* LIST (\\HasNoChildren \\All) \"/\" \"[Gmail]/All Mail\"\r\n" +
+                                tag + " OK Success\r\n";
+                       if (has(line, "CREATE "))
+                         return tag + " NO [CANNOT] Folder name is not allowed.\r\n";
+                       if (has(line, "NOOP")) return tag + " OK Success [THROTTLED]\r\n";
+                       return std::string{};
+                     }));
   curl_mailbox m(options_for(s));
   m.select("INBOX");
   m.move(std::vector<std::uint32_t>{1}, "[Gmail]/All Mail");
@@ -263,13 +263,14 @@ TEST_CASE("Gmail: a move to [Gmail]/All Mail finds the label folder by LIST and 
 TEST_CASE("Gmail: an OK answer that ends in [THROTTLED] is still an OK") {
   // Gmail slows an account down before it refuses it, and says so after the text of OK
   // answers ("A00000002 OK Success [THROTTLED]", MailKit issue 1396).
-  fake_imap_server s(
-      gmail_greeting, server(gmail_caps, m365_select, [](const std::string& line) {
-        const auto tag = tag_of(line);
-        if (has(line, "NOOP")) return tag + " OK Success [THROTTLED]\r\n";
-        if (has(line, "UID SEARCH")) return "* SEARCH\r\n" + tag + " OK SEARCH completed (Success) [THROTTLED]\r\n";
-        return std::string{};
-      }));
+  fake_imap_server s(gmail_greeting, server(gmail_caps, m365_select, [](const std::string& line) {
+                       const auto tag = tag_of(line);
+                       if (has(line, "NOOP")) return tag + " OK Success [THROTTLED]\r\n";
+                       if (has(line, "UID SEARCH"))
+                         return "* SEARCH\r\n" + tag +
+                                " OK SEARCH completed (Success) [THROTTLED]\r\n";
+                       return std::string{};
+                     }));
   curl_mailbox m(options_for(s));
   m.select("INBOX");
   CHECK(m.search({}).empty());
@@ -282,7 +283,7 @@ TEST_CASE("Microsoft 365: SELECT says the folder keeps \\Seen but no keyword of 
   const auto st = m.select("INBOX");
   REQUIRE(st.permanent_flags.has_value());
   CHECK(st.keeps("\\Seen"));
-  CHECK(st.keeps("\\seen"));     // flags compare case-insensitively (RFC 3501 §2.3.2)
-  CHECK(st.keeps("$MDNSent"));   // listed by name
+  CHECK(st.keeps("\\seen"));                  // flags compare case-insensitively (RFC 3501 §2.3.2)
+  CHECK(st.keeps("$MDNSent"));                // listed by name
   CHECK_FALSE(st.keeps("$TLSRPTProcessed"));  // no \* : not kept
 }
