@@ -129,19 +129,22 @@ int cmd_check_config(context& ctx, const check_args& a) {
 #if TLSRPT_HAVE_COLLECTOR
       const auto plan = collector::plan_acknowledgement(job_of(m, c.lim, 0).options, st);
       std::cout << "  acknowledgement: "
-                << (plan.fallback.empty() ? std::string("as configured") : "fallback: " + plan.fallback)
+                << (plan.fallback.empty() ? std::string("as configured")
+                                          : "fallback: " + plan.fallback)
                 << "\n";
 #endif
-      std::cout << "  moving: "
-                << (prof.move      ? "UID MOVE"
-                    : prof.uidplus ? "UID COPY, \\Deleted and UID EXPUNGE (no MOVE; UIDPLUS)"
-                                   : "not possible (neither MOVE nor UIDPLUS): keep actions at keyword or leave")
-                << "\n"
-                << "  waiting for mail: "
-                << (prof.idle && c.run.idle ? "IDLE between passes"
-                                            : "polling every " + config::format_duration(c.run.interval) +
-                                                  (prof.idle ? " (daemon.idle is off)" : " (no IDLE)"))
-                << "\n";
+      std::cout
+          << "  moving: "
+          << (prof.move ? "UID MOVE"
+              : prof.uidplus
+                  ? "UID COPY, \\Deleted and UID EXPUNGE (no MOVE; UIDPLUS)"
+                  : "not possible (neither MOVE nor UIDPLUS): keep actions at keyword or leave")
+          << "\n"
+          << "  waiting for mail: "
+          << (prof.idle && c.run.idle ? "IDLE between passes"
+                                      : "polling every " + config::format_duration(c.run.interval) +
+                                            (prof.idle ? " (daemon.idle is off)" : " (no IDLE)"))
+          << "\n";
     } catch (const imap::oauth2_error& e) {
       std::cout << "  token: FAILED: " << e.what() << "\n";
       worsen(code, e.configuration() ? exit_code::config

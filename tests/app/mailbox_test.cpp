@@ -2,6 +2,8 @@
 // poll, reprocess and check-config --connect against the harness's Dovecot (users t6, t7).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "cli.hpp"
@@ -81,6 +83,14 @@ TEST_CASE("check-config --connect says what works and what does not") {
   CHECK(r.out.find("connect: ok: logged in, INBOX has") != std::string::npos);
   CHECK(r.out.find("Everything checked works.") != std::string::npos);
   CHECK(r.out.find(require_env("TLSRPT_TEST_IMAP_PASSWORD")) == std::string::npos);
+  // What the collector's choices rest on (issue 23), as Dovecot 2.3 offers it.
+  CHECK_MESSAGE(r.out.find("  server: * OK [CAPABILITY ") != std::string::npos, r.out);
+  CHECK(r.out.find("  capabilities: IDLE yes, UIDPLUS yes, MOVE yes, ESEARCH yes, CONDSTORE yes\n") !=
+        std::string::npos);
+  CHECK(r.out.find("  keywords: keywords kept (PERMANENTFLAGS (") != std::string::npos);
+  CHECK(r.out.find("  acknowledgement: as configured\n") != std::string::npos);
+  CHECK(r.out.find("  moving: UID MOVE\n") != std::string::npos);
+  CHECK(r.out.find("  waiting for mail: IDLE between passes\n") != std::string::npos);
 
   r = cli("-c " + quote(cfg.string()) + " check-config --connect",
           "TLSRPT_DATABASE_URL=" + quote(db.url()) + " TLSRPT_APP_TEST_PW=wrong-password");
@@ -92,4 +102,34 @@ TEST_CASE("check-config --connect says what works and what does not") {
           "TLSRPT_DATABASE_URL=postgresql://tlsrpt@127.0.0.1:1/none " + pw);
   CHECK(r.status == 75);
   CHECK(r.out.find("Database: postgresql://tlsrpt@127.0.0.1:1/none") != std::string::npos);
+}
+
+TEST_CASE("check-config --connect names the fallback on a folder that keeps no keywords") {
+  // The harness's Cyrus, on a folder whose ACL gives us every right but `w` (keywords): its
+  // SELECT says "[PERMANENTFLAGS (\\Deleted \\Seen)]", as Microsoft 365's lists no \\*.
+  const std::string base = "imap://127.0.0.1:" + require_env("TLSRPT_TEST_CYRUS_IMAP_PORT") + "/";
+  const std::string login = quote("t7:" + require_env("TLSRPT_TEST_IMAP_PASSWORD"));
+  const std::string folder = "app-nokw-" + std::to_string(::getpid());
+  for (const std::string c : {"CREATE " + folder, "SETACL " + folder + " t7 lrsitekxa"}) {
+    const auto r = tlsrpt::test::run("curl -sS " + quote(base) + " -u " + login + " -X " +
+                                     quote(c) + " 2>&1");
+    REQUIRE_MESSAGE(r.status == 0, c << ": " << r.out);
+  }
+  const scratch_dir d;
+  const auto cfg = d.path() / "c.yaml";
+  write_file(cfg, "mailboxes:\n  - name: nokw\n    url: imaps://127.0.0.1:" +
+                      require_env("TLSRPT_TEST_CYRUS_IMAPS_PORT") + "/" + folder +
+                      "\n    username: t7\n    password_env: TLSRPT_APP_TEST_PW\n    ca_file: " +
+                      require_env("TLSRPT_TEST_CA_FILE") + "\n");
+  const auto r = cli("-c " + quote(cfg.string()) + " check-config --connect",
+                     "TLSRPT_APP_TEST_PW=" + quote(require_env("TLSRPT_TEST_IMAP_PASSWORD")));
+  tlsrpt::test::run("curl -sS " + quote(base) + " -u " + login + " -X " +
+                    quote("DELETE " + folder) + " >/dev/null 2>&1");
+  CHECK_MESSAGE(r.out.find("connect: ok: logged in") != std::string::npos, r.out << r.err);
+  CHECK(r.out.find("  keywords: no new keywords kept (PERMANENTFLAGS (\\Deleted \\Seen))") !=
+        std::string::npos);
+  CHECK(r.out.find("  acknowledgement: fallback: the folder keeps no new keywords") !=
+        std::string::npos);
+  CHECK(r.out.find("stored reports are marked \\Seen only") != std::string::npos);
+  CHECK(r.out.find("ESEARCH yes") != std::string::npos);  // Cyrus 3.6 has it
 }
