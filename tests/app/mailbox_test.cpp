@@ -85,8 +85,9 @@ TEST_CASE("check-config --connect says what works and what does not") {
   CHECK(r.out.find(require_env("TLSRPT_TEST_IMAP_PASSWORD")) == std::string::npos);
   // What the collector's choices rest on (issue 23), as Dovecot 2.3 offers it.
   CHECK_MESSAGE(r.out.find("  server: * OK [CAPABILITY ") != std::string::npos, r.out);
-  CHECK(r.out.find("  capabilities: IDLE yes, UIDPLUS yes, MOVE yes, ESEARCH yes, CONDSTORE yes\n") !=
-        std::string::npos);
+  CHECK(
+      r.out.find("  capabilities: IDLE yes, UIDPLUS yes, MOVE yes, ESEARCH yes, CONDSTORE yes\n") !=
+      std::string::npos);
   CHECK(r.out.find("  keywords: keywords kept (PERMANENTFLAGS (") != std::string::npos);
   CHECK(r.out.find("  acknowledgement: as configured\n") != std::string::npos);
   CHECK(r.out.find("  moving: UID MOVE\n") != std::string::npos);
@@ -111,8 +112,8 @@ TEST_CASE("check-config --connect names the fallback on a folder that keeps no k
   const std::string login = quote("t7:" + require_env("TLSRPT_TEST_IMAP_PASSWORD"));
   const std::string folder = "app-nokw-" + std::to_string(::getpid());
   for (const std::string c : {"CREATE " + folder, "SETACL " + folder + " t7 lrsitekxa"}) {
-    const auto r = tlsrpt::test::run("curl -sS " + quote(base) + " -u " + login + " -X " +
-                                     quote(c) + " 2>&1");
+    const auto r =
+        tlsrpt::test::run("curl -sS " + quote(base) + " -u " + login + " -X " + quote(c) + " 2>&1");
     REQUIRE_MESSAGE(r.status == 0, c << ": " << r.out);
   }
   const scratch_dir d;
