@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <string>
 
 #include "support/support.hpp"
@@ -86,6 +87,24 @@ TEST_CASE("a wrong password is a clear login error, not a hang") {
   CHECK(r.code == CURLE_LOGIN_DENIED);
   CHECK_MESSAGE(r.error.find("denied") != std::string::npos, r.error);  // "Login denied"
   // A hang would end in CURLE_OPERATION_TIMEDOUT (the 10 s timeout above), not LOGIN_DENIED.
+}
+
+TEST_CASE(
+    "every test user logs into the harness's Cyrus over IMAP and IMAPS, a wrong password not") {
+  const auto port = tlsrpt::test::require_env("TLSRPT_TEST_CYRUS_IMAP_PORT");
+  const auto imaps = tlsrpt::test::require_env("TLSRPT_TEST_CYRUS_IMAPS_PORT");
+  std::istringstream users(tlsrpt::test::require_env("TLSRPT_TEST_IMAP_USERS"));
+  for (std::string u; users >> u;) {
+    CAPTURE(u);
+    const auto r = imap_list("imap://" + host() + ":" + port + "/", u, password(), false);
+    CHECK_MESSAGE(r.code == CURLE_OK, r.error);
+    CHECK(r.body.find("INBOX") != std::string::npos);
+  }
+  CHECK_MESSAGE(
+      imap_list("imaps://localhost:" + imaps + "/", "t1", password(), true).code == CURLE_OK,
+      "IMAPS with the test CA");
+  CHECK(imap_list("imap://" + host() + ":" + port + "/", "t1", "wrong-password", false).code ==
+        CURLE_LOGIN_DENIED);
 }
 
 TEST_CASE("the harness's PostgreSQL accepts the test role over TCP") {
