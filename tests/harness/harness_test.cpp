@@ -90,7 +90,8 @@ TEST_CASE("a wrong password is a clear login error, not a hang") {
 }
 
 TEST_CASE(
-    "every test user logs into the harness's Cyrus over IMAP and IMAPS, a wrong password not") {
+    "every test user logs into the harness's Cyrus; IMAPS is verified; a wrong password is "
+    "refused") {
   const auto port = tlsrpt::test::require_env("TLSRPT_TEST_CYRUS_IMAP_PORT");
   const auto imaps = tlsrpt::test::require_env("TLSRPT_TEST_CYRUS_IMAPS_PORT");
   std::istringstream users(tlsrpt::test::require_env("TLSRPT_TEST_IMAP_USERS"));
