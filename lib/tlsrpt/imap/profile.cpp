@@ -38,11 +38,15 @@ std::string capability_line(const server_profile& p) {
 
 std::string keyword_line(const folder_state& st) {
   if (!st.permanent_flags) return "keywords kept (no PERMANENTFLAGS: every flag is permanent)";
+  // The server's atoms as it sent them (flags are backslashed: escape_c would double that),
+  // with anything a terminal could take for a control sequence replaced.
   std::string list;
   for (const auto& f : *st.permanent_flags) list += (list.empty() ? "" : " ") + f;
+  for (auto& c : list)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   const bool star = st.keeps("$TLSRPTProcessed");
   return std::string(star ? "keywords kept" : "no new keywords kept") + " (PERMANENTFLAGS (" +
-         text::escape_c(list) + "))";
+         list + "))";
 }
 
 }  // namespace tlsrpt::imap
