@@ -111,7 +111,7 @@ TEST_CASE("check-config --connect names the fallback on a folder that keeps no k
   const std::string base = "imap://127.0.0.1:" + require_env("TLSRPT_TEST_CYRUS_IMAP_PORT") + "/";
   const std::string login = quote("t7:" + require_env("TLSRPT_TEST_IMAP_PASSWORD"));
   const std::string folder = "app-nokw-" + std::to_string(::getpid());
-  for (const std::string c : {"CREATE " + folder, "SETACL " + folder + " t7 lrsitekxa"}) {
+  for (const std::string& c : {"CREATE " + folder, "SETACL " + folder + " t7 lrsitekxa"}) {
     const auto r =
         tlsrpt::test::run("curl -sS " + quote(base) + " -u " + login + " -X " + quote(c) + " 2>&1");
     REQUIRE_MESSAGE(r.status == 0, c << ": " << r.out);
