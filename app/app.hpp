@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tlsrpt/config/config.hpp"
+#include "tlsrpt/logging/log.hpp"
 
 namespace spdlog {
 class logger;
@@ -26,7 +27,8 @@ inline constexpr int data = 65;         // EX_DATAERR: a rejected report
 inline constexpr int no_input = 66;     // EX_NOINPUT: an input file that cannot be read
 inline constexpr int unavailable = 69;  // EX_UNAVAILABLE: a service refused us for good
 inline constexpr int software = 70;     // EX_SOFTWARE: a bug
-inline constexpr int temporary = 75;    // EX_TEMPFAIL: try again later (database down...)
+inline constexpr int temporary = 75;    // EX_TEMPFAIL: only refused, unreachable, timed out
+inline constexpr int permission = 77;   // EX_NOPERM: wrong password, missing privilege
 inline constexpr int config = 78;       // EX_CONFIG: configuration error
 }  // namespace exit_code
 
@@ -58,18 +60,37 @@ class context {
   // Applies the migrations when database.migrate_on_start says so.
   void migrate_if_configured();
   std::shared_ptr<spdlog::logger> log();
+  // The format of the log and of fatal errors: --log-format, else logging.format once loaded.
+  logging::format log_format() const;
   const std::atomic<bool>& stop() const;
+  // Set by SIGHUP (in `run`): re-read the configuration at the next pass boundary.
+  std::atomic<bool>& reload();
+  // The file the configuration came from (none: the defaults).
+  const std::optional<std::string>& config_path();
+  // Swaps in a configuration read again (SIGHUP); the old one stays when reading fails.
+  void replace_config(config::configuration c);
 
  private:
   globals g_;
   std::optional<config::configuration> cfg_;
+  std::optional<std::string> config_path_;
   std::shared_ptr<spdlog::logger> log_;
 };
 
-// Sets up stderr logging (text or JSON lines) at a level.
-std::shared_ptr<spdlog::logger> make_logger(config::logging::format fmt, const std::string& level);
 // SIGTERM and SIGINT set the stop flag (a second signal kills as usual).
 void install_signal_handlers();
+// SIGHUP sets the reload flag instead of ending the program (`run` only).
+void install_reload_handler();
+
+// What the exit code of a store failure depends on (kept free of the store's types, so the
+// mapping is testable and the same for every command).
+struct store_error_facts {
+  std::string sqlstate;
+  bool transient = false;
+};
+// 75 only for what may pass (refused, unreachable, timed out, server shutting down); 77 for
+// authentication and privileges; 78 for a database, schema or URL that is wrong; else 69.
+int store_exit_code(const store_error_facts& e);
 
 // Commands. Each returns an exit code or throws (main maps the exception).
 struct parse_args {
@@ -108,6 +129,7 @@ struct summary_args {
   int days = 30;
   std::optional<std::string> domain;
   std::string format = "table";
+  std::string section = "domains";  // which table --format csv writes
   int top = 10;
 };
 int cmd_summary(context& ctx, const summary_args& a);
@@ -126,7 +148,7 @@ struct check_findings_args {
 // Monitoring-plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 int cmd_check(context& ctx, const check_findings_args& a);
 
-// Maps any exception to an exit code, printing it (once) on stderr.
-int report_exception(std::exception_ptr e);
+// Maps any exception to an exit code, printing it (once) on stderr, as JSON in a JSON log.
+int report_exception(std::exception_ptr e, logging::format f = logging::format::text);
 
 }  // namespace tlsrpt::app

@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Configuration loading, logging, signals and the mapping of errors to exit codes.
 #include <signal.h>
-#include <spdlog/fmt/chrono.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <mutex>
 
 #include "app.hpp"
-#include "json_out.hpp"
+#include "tlsrpt/logging/log.hpp"
 #include "tlsrpt/source/source.hpp"
 #if TLSRPT_HAVE_STORE
 #include "tlsrpt/store/pg_store.hpp"
@@ -32,44 +28,12 @@ namespace {
 constexpr const char* system_config = "/etc/tlsrpt-collector/config.yaml";
 
 std::atomic<bool> stop_flag{false};
+std::atomic<bool> reload_flag{false};
 
 extern "C" void on_signal(int) { stop_flag.store(true); }
-
-// One JSON object per line: what journald forwarders and log shippers read without a regex.
-class json_sink final : public spdlog::sinks::base_sink<std::mutex> {
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(msg.time);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time - secs).count();
-    const auto level = spdlog::level::to_string_view(msg.level);
-    std::string line =
-        "{\"time\":" +
-        json::quote(fmt::format("{:%FT%T}.{:03}Z",
-                                fmt::gmtime(std::chrono::system_clock::to_time_t(secs)), ms)) +
-        ",\"level\":" + json::quote(std::string_view(level.data(), level.size())) +
-        ",\"msg\":" + json::quote(std::string_view(msg.payload.data(), msg.payload.size())) + "}\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  }
-  void flush_() override { std::fflush(stderr); }
-};
+extern "C" void on_hangup(int) { reload_flag.store(true); }
 
 }  // namespace
-
-std::shared_ptr<spdlog::logger> make_logger(config::logging::format fmt, const std::string& level) {
-  std::shared_ptr<spdlog::logger> log;
-  if (fmt == config::logging::format::json) {
-    log = std::make_shared<spdlog::logger>("tlsrpt", std::make_shared<json_sink>());
-  } else {
-    log = std::make_shared<spdlog::logger>("tlsrpt",
-                                           std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    // journald adds its own timestamp; a terminal user wants one, so keep it short and UTC.
-    log->set_pattern("%Y-%m-%dT%H:%M:%SZ %l: %v", spdlog::pattern_time_type::utc);
-  }
-  log->set_level(spdlog::level::from_str(level));
-  log->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(log);
-  return log;
-}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -79,6 +43,14 @@ void install_signal_handlers() {
   sa.sa_flags = static_cast<int>(SA_RESETHAND);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+}
+
+void install_reload_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_hangup;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &sa, nullptr);
 }
 
 context::context(globals g) : g_(std::move(g)) {}
@@ -95,7 +67,31 @@ const config::configuration& context::cfg() {
     }
   }
   cfg_ = file ? config::load_file(*file) : config::defaults();
+  config_path_ = file;
+  // From here on nothing we print may show the database password, whatever quotes the URL.
+  logging::add_secrets(config::connection_secrets(cfg_->db.url));
   return *cfg_;
+}
+
+void context::replace_config(config::configuration c) {
+  logging::add_secrets(config::connection_secrets(c.db.url));
+  cfg_ = std::move(c);
+}
+
+const std::optional<std::string>& context::config_path() {
+  (void)cfg();
+  return config_path_;
+}
+
+logging::format context::log_format() const {
+  if (g_.log_format)
+    return *g_.log_format == "json" ? logging::format::json : logging::format::text;
+  if (log_) return logging::format_of(*log_);
+  if (cfg_) {
+    return cfg_->log.fmt == config::logging::format::json ? logging::format::json
+                                                          : logging::format::text;
+  }
+  return logging::format::text;
 }
 
 const std::string& context::database_url() {
@@ -114,7 +110,10 @@ void context::migrate_if_configured() {
   store::migrate_options o;
   if (c.db.migrations_dir) o.dir = *c.db.migrations_dir;
   const auto applied = store::migrate(database_url(), o);
-  for (const auto& m : applied) log()->info("migration {} applied", m.name);
+  for (const auto& m : applied) {
+    logging::emit(*log(), logging::level::info, logging::event("migration").str("name", m.name),
+                  "migration " + m.name + " applied");
+  }
 #endif
 }
 
@@ -130,20 +129,35 @@ std::shared_ptr<spdlog::logger> context::log() {
   }
   if (g_.log_format) fmt = *g_.log_format == "json" ? config::logging::format::json : fmt;
   if (g_.log_level) level = *g_.log_level;
-  log_ = make_logger(fmt, level);
+  log_ = logging::make_logger(
+      fmt == config::logging::format::json ? logging::format::json : logging::format::text, level);
   return log_;
 }
 
 const std::atomic<bool>& context::stop() const { return stop_flag; }
+std::atomic<bool>& context::reload() { return reload_flag; }
 
-int report_exception(std::exception_ptr e) {
+int store_exit_code(const store_error_facts& e) {
+  if (e.transient) return exit_code::temporary;
+  // SQLSTATE class 28 (invalid authorization: wrong password, unknown role, pg_hba.conf) and
+  // 42501 (insufficient privilege): retrying cannot help until an administrator acts.
+  if (e.sqlstate.starts_with("28") || e.sqlstate == "42501") return exit_code::permission;
+  // No such database (3D000), schema (3F000) or table (42P01: not migrated), a malformed
+  // connection string (22023): fix the configuration.
+  if (e.sqlstate == "3D000" || e.sqlstate == "3F000" || e.sqlstate == "42P01" ||
+      e.sqlstate == "22023")
+    return exit_code::config;
+  return exit_code::unavailable;
+}
+
+int report_exception(std::exception_ptr e, logging::format f) {
   int code = exit_code::software;
   std::string what;
   try {
     std::rethrow_exception(e);
-  } catch (const failure& f) {
-    code = f.code();
-    what = f.what();
+  } catch (const failure& err) {
+    code = err.code();
+    what = err.what();
   } catch (const config::error& err) {
     code = exit_code::config;
     what = err.what();
@@ -152,7 +166,7 @@ int report_exception(std::exception_ptr e) {
     what = err.what();
 #if TLSRPT_HAVE_STORE
   } catch (const store::error& err) {
-    code = err.transient() ? exit_code::temporary : exit_code::unavailable;
+    code = store_exit_code({err.sqlstate(), err.transient()});
     what = err.what();
 #endif
 #if TLSRPT_HAVE_IMAP
@@ -174,7 +188,7 @@ int report_exception(std::exception_ptr e) {
   } catch (const std::exception& err) {
     what = std::string("internal error: ") + err.what();
   }
-  std::cerr << "tlsrpt-collector: " << what << "\n";
+  logging::fatal(f, what, code);
   return code;
 }
 

@@ -8,6 +8,7 @@
 
 #include "app.hpp"
 #include "manual.hpp"
+#include "usage.hpp"
 #if TLSRPT_HAVE_IMAP
 #include "tlsrpt/imap/curl_mailbox.hpp"
 #endif
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "tlsrpt-collector: SMTP TLS reports (RFC 8460) from a mailbox into PostgreSQL.\n"
       "Exit codes: 0 done, 64 usage, 65 rejected report, 66 unreadable input, 69 service\n"
-      "unavailable, 75 temporary failure (retry), 78 configuration error."};
+      "unavailable, 75 temporary failure (retry: refused, unreachable, timed out), 77 permission\n"
+      "denied (password, privilege), 78 configuration error."};
   app.set_version_flag("--version", std::string("tlsrpt-collector ") + TLSRPT_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
   auto* prune = app.add_subcommand("prune", "Delete reports older than a number of days");
   prune->add_option("--older-than", prune_a.older_than_days, "Age in days")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_days());
   prune->add_option("--batch-size", prune_a.batch_size, "Reports per transaction")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -81,11 +83,16 @@ int main(int argc, char** argv) {
       "summary", "Per policy domain: sessions, failures, what they mean, MTA-STS readiness");
   summary->add_option("--days", summary_a.days, "Window in days")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_days());
   summary->add_option("--domain", summary_a.domain, "Only this policy domain");
   summary->add_option("--format", summary_a.format, "table, json or csv")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "csv"}));
+  summary
+      ->add_option("--section", summary_a.section,
+                   "With --format csv, the one table to write: domains, failures or readiness")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"domains", "failures", "readiness"}));
   summary->add_option("--top", summary_a.top, "How many failure rows")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -127,6 +134,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const auto msg = unknown_command(app, argc, argv)) {
+      std::cerr << "tlsrpt-collector: " << *msg << "\n";
+      return exit_code::usage;
+    }
     const int rc = app.exit(e);
     // `check` speaks the monitoring-plugin convention even for bad arguments: 3 UNKNOWN.
     if (rc != 0 && findings->parsed()) return 3;
@@ -142,6 +153,7 @@ int main(int argc, char** argv) {
     return exit_code::ok;
   }
 
+  context ctx(g);
   try {
 #if TLSRPT_HAVE_IMAP
     // curl_global_init before any thread exists, once, owned here (STYLE.md).
@@ -151,7 +163,6 @@ int main(int argc, char** argv) {
     const tlsrpt::mime::library gmime;
 #endif
     install_signal_handlers();
-    context ctx(g);
     if (*run) return cmd_run(ctx);
     if (*poll) return cmd_poll(ctx);
     if (*ingest) return cmd_ingest(ctx, ingest_a);
@@ -164,7 +175,7 @@ int main(int argc, char** argv) {
     if (*report) return cmd_report(ctx, report_a);
     if (*findings) return cmd_check(ctx, findings_a);
   } catch (...) {
-    return report_exception(std::current_exception());
+    return report_exception(std::current_exception(), ctx.log_format());
   }
   return exit_code::usage;
 }

@@ -35,10 +35,12 @@ std::string credentials_of(const config::mailbox& m) {
   return (env ? "password from $" : "password from ") + m.secret.name;
 }
 
-// Keeps the worst exit code: configuration problems outrank unavailable outrank temporary.
+// Keeps the worst exit code: configuration problems outrank permission outrank unavailable
+// outrank temporary.
 void worsen(int& code, int c) {
   auto rank = [](int x) {
-    return x == exit_code::config        ? 3
+    return x == exit_code::config        ? 4
+           : x == exit_code::permission  ? 3
            : x == exit_code::unavailable ? 2
            : x == exit_code::temporary   ? 1
                                          : 0;
@@ -69,16 +71,26 @@ int cmd_check_config(context& ctx, const check_args& a) {
       try {
         const auto info = store::check_connection(c.db.url);
         std::cout << "  connect: ok: PostgreSQL " << info.server_version << ", database "
-                  << info.database << " as " << info.user << ", schema version "
-                  << info.schema_version << " of " << info.latest_migration
-                  << (info.can_write ? ", can write" : ", CANNOT WRITE to tlsrpt.reports") << "\n";
-        if (info.schema_version < info.latest_migration)
-          std::cout << "  note: migrations pending: run `tlsrpt-collector migrate` (or let "
-                       "migrate_on_start do it)\n";
-        if (!info.can_write && info.schema_version > 0) worsen(code, exit_code::unavailable);
+                  << info.database << " as " << info.user << "\n";
+        if (info.schema_version < info.latest_migration) {
+          std::cout << "  schema: FAILED: schema version " << info.schema_version << " of "
+                    << info.latest_migration << ": run `tlsrpt-collector migrate`"
+                    << (c.db.migrate_on_start ? " (or let run/poll do it: migrate_on_start)" : "")
+                    << "\n";
+          worsen(code, exit_code::config);
+        } else {
+          std::cout << "  schema: ok: version " << info.schema_version << " of "
+                    << info.latest_migration << "\n";
+        }
+        if (!info.can_write && info.schema_version > 0) {
+          std::cout << "  write: FAILED: " << info.user
+                    << " cannot write to tlsrpt.reports (grant it INSERT, UPDATE, DELETE: see "
+                       "README.md)\n";
+          worsen(code, exit_code::permission);
+        }
       } catch (const store::error& e) {
-        std::cout << "  connect: FAILED: " << e.what() << "\n";
-        worsen(code, e.transient() ? exit_code::temporary : exit_code::unavailable);
+        std::cout << "  connect: FAILED: " << logging::scrub(e.what()) << "\n";
+        worsen(code, store_exit_code({e.sqlstate(), e.transient()}));
       }
 #else
       std::cout << "  connect: not checked: this build lacks the store module\n";
@@ -87,6 +99,7 @@ int cmd_check_config(context& ctx, const check_args& a) {
     }
   }
 
+  for (const auto& w : config::warnings(c)) std::cout << "Warning: " << w << "\n";
   if (c.mailboxes.empty()) std::cout << "Mailboxes: none configured (poll and run need one)\n";
   for (const auto& m : c.mailboxes) {
     std::cout << "Mailbox " << m.name << ": " << server_url(m.url) << m.folder << " as "

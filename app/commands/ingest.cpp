@@ -32,6 +32,7 @@ int cmd_ingest(context& ctx, const ingest_args& a) {
   std::size_t oversized = 0;
   source::options so;
   so.max_size = c.lim.max_message_size;
+  so.warn = [&log](const std::string& w) { log->warn("{}", w); };
   source::walk(a.inputs, so, [&](source::item&& it) {
     if (ctx.stop().load()) return;
     if (it.oversized) {
@@ -51,7 +52,7 @@ int cmd_ingest(context& ctx, const ingest_args& a) {
 
   const auto n = [&](store::outcome o) { return counts[static_cast<std::size_t>(o)]; };
   const std::size_t rejected = n(store::outcome::rejected) + oversized;
-  log->info("ingest done: {} stored, {} duplicate, {} conflict, {} not a report, {} rejected{}",
+  log->info("ingest done: {} stored, {} duplicate, {} conflict, {} not_a_report, {} rejected{}",
             n(store::outcome::stored), n(store::outcome::duplicate), n(store::outcome::conflict),
             n(store::outcome::not_a_report), rejected,
             ctx.stop().load() ? " (stopped by signal)" : "");

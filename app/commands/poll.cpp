@@ -42,6 +42,7 @@ wiring wire(context& ctx, bool allow_no_mailbox = false) {
                   "config: " + (c.file.empty() ? std::string("(no configuration file)") : c.file) +
                       ": no mailboxes configured: add one under `mailboxes:` "
                       "(see config.example.yaml)");
+  for (const auto& warning : config::warnings(c)) ctx.log()->warn("{}", warning);
   wiring w;
   for (std::size_t i = 0; i < c.mailboxes.size(); ++i) {
     w.jobs.push_back(job_of(c.mailboxes[i], c.lim, i));
@@ -98,14 +99,29 @@ int cmd_poll(context& ctx) {
   const auto& t = s.total;
   // Mail that is no report stays in the folder by default and is seen again on every pass, but
   // the ledger answers for it: it is not new.
+  logging::event ev("poll");
+  ev.num("duration_ms", static_cast<std::uint64_t>(t.duration.count()))
+      .num("found", t.found)
+      .num("stored", t.stored)
+      .num("duplicate", t.duplicate)
+      .num("conflict", t.conflict)
+      .num("not_a_report", t.not_a_report)
+      .num("rejected", t.rejected)
+      .num("skipped", t.skipped)
+      .num("deferred", t.deferred)
+      .num("mailboxes", s.mailboxes.size())
+      .num("failed_mailboxes", s.failed);
   if (t.found == t.already_done && s.failed == 0) {
-    log->info("nothing new in {} mailbox(es)", s.mailboxes.size());
+    logging::emit(*log, logging::level::info, ev,
+                  fmt::format("nothing new in {} mailbox(es)", s.mailboxes.size()));
   } else {
-    log->info(
-        "poll done in {} ms: {} found, {} stored, {} duplicate, {} conflict, {} not a report, "
-        "{} rejected, {} skipped, {} deferred; {} of {} mailbox(es) failed",
-        t.duration.count(), t.found, t.stored, t.duplicate, t.conflict, t.not_a_report, t.rejected,
-        t.skipped, t.deferred, s.failed, s.mailboxes.size());
+    logging::emit(
+        *log, logging::level::info, ev,
+        fmt::format("poll done in {} ms: {} found, {} stored, {} duplicate, {} conflict, {} "
+                    "not_a_report, {} rejected, {} skipped, {} deferred; {} of {} mailbox(es) "
+                    "failed",
+                    t.duration.count(), t.found, t.stored, t.duplicate, t.conflict, t.not_a_report,
+                    t.rejected, t.skipped, t.deferred, s.failed, s.mailboxes.size()));
   }
   if (s.failed == 0) return exit_code::ok;
   // Every mailbox failed for a reason that may pass: a timer retries; otherwise unavailable.
@@ -120,20 +136,11 @@ int cmd_poll(context& ctx) {
 #endif
 }
 
-int cmd_run(context& ctx) {
 #if TLSRPT_HAVE_PIPELINE
-  const auto& c = ctx.cfg();
-  auto w = wire(ctx, c.http.has_value());
-  auto pipeline = collector::default_pipeline();
-#if TLSRPT_HAVE_HTTP
-  // Before the first pass, so that a port already taken fails the start (exit 69).
-  const auto web = start_http_side(ctx);
-  if (web) pipeline.events = web->metrics.get();
-#else
-  if (c.http)
-    throw failure(exit_code::unavailable,
-                  "run: cannot serve http: this build lacks the http module");
-#endif
+namespace {
+
+collector::daemon_options daemon_options_of(const config::configuration& c,
+                                            const std::atomic<bool>& reload) {
   collector::daemon_options o;
   o.interval = c.run.interval;
   o.jitter = c.run.jitter;
@@ -157,22 +164,87 @@ int cmd_run(context& ctx) {
       return collector::wake::unsupported;
     };
   }
+  o.reload = &reload;
+  return o;
+}
+
+// SIGHUP: the file is read and wired again (secrets included) between passes. Anything wrong
+// with the new one keeps the old configuration running, and the log says why.
+void reload_config(context& ctx, wiring& w, bool serving_http) {
   auto log = ctx.log();
-  log->info("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} jitter){}",
-            TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
-            config::format_duration(o.jitter), c.run.idle ? ", IDLE where offered" : "");
+  const auto& path = ctx.config_path();
+  if (!path) {
+    log->warn("SIGHUP: no configuration file to read again; keeping the built-in defaults");
+    return;
+  }
+  const config::configuration old = ctx.cfg();
+  try {
+    ctx.replace_config(config::load_file(*path));
+    w = wire(ctx, serving_http);
+  } catch (const std::exception& e) {
+    ctx.replace_config(old);
+    log->error("SIGHUP: cannot use the new configuration, keeping the previous one: {}", e.what());
+    return;
+  }
+  logging::emit(*log, logging::level::info,
+                logging::event("reload").str("file", *path).num("mailboxes", w.jobs.size()),
+                "SIGHUP: configuration " + logging::value(*path) +
+                    " read again: " + std::to_string(w.jobs.size()) + " mailbox(es)");
+}
+
+}  // namespace
+#endif
+
+int cmd_run(context& ctx) {
+#if TLSRPT_HAVE_PIPELINE
+  // Before anything slow (OAuth2 tokens, migrations): a SIGHUP must never end the daemon.
+  install_reload_handler();
+  const auto& c = ctx.cfg();
+  auto w = wire(ctx, c.http.has_value());
+  auto pipeline = collector::default_pipeline();
+#if TLSRPT_HAVE_HTTP
+  // Before the first pass, so that a port already taken fails the start (exit 69).
+  const auto web = start_http_side(ctx);
+  if (web) pipeline.events = web->metrics.get();
+  const bool serving_http = web != nullptr;
+#else
+  if (c.http)
+    throw failure(exit_code::unavailable,
+                  "run: cannot serve http: this build lacks the http module");
+  const bool serving_http = false;
+#endif
+  auto log = ctx.log();
+  {
+    const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
+    logging::emit(*log, logging::level::info,
+                  logging::event("start")
+                      .str("version", TLSRPT_VERSION)
+                      .num("mailboxes", w.jobs.size())
+                      .num("interval_ms", static_cast<std::uint64_t>(o.interval.count())),
+                  fmt::format("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} "
+                              "jitter){}",
+                              TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
+                              config::format_duration(o.jitter),
+                              o.wait ? ", IDLE where offered" : ""));
+  }
   // Type=notify: systemd counts the unit as started once the configuration, the secrets and
   // the schema are in order (all checked by wire()), and the HTTP side listens.
   service::notify_ready("polling " + std::to_string(w.jobs.size()) + " mailbox(es)");
   int rc = 0;
-  if (w.jobs.empty()) {
-    log->info("no mailboxes configured: serving HTTP only");
-    while (!ctx.stop().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } else {
-    rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), pipeline, log);
+  while (true) {
+    const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
+    if (w.jobs.empty()) {
+      log->info("no mailboxes configured: serving HTTP only");
+      while (!ctx.stop().load() && !ctx.reload().load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } else {
+      rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), pipeline, log);
+    }
+    if (ctx.stop().load() || !ctx.reload().exchange(false)) break;
+    reload_config(ctx, w, serving_http);
   }
   service::notify_stopping();
-  log->info("stopped");
+  logging::emit(*log, logging::level::info, logging::event("stop"), "stopped");
   return rc;
 #else
   (void)ctx;

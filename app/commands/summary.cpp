@@ -8,6 +8,7 @@
 
 #include "../app.hpp"
 #include "../json_out.hpp"
+#include "tlsrpt/text/escape.hpp"
 #if TLSRPT_HAVE_STORE
 #include "tlsrpt/insight/explain.hpp"
 #include "tlsrpt/insight/readiness.hpp"
@@ -27,10 +28,43 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 
 std::string percent(double rate) { return fmt::format("{:.2f}%", rate * 100.0); }
 
-std::string domain_name(const std::optional<std::string>& d) { return d.value_or("(no domain)"); }
+// Widest a sender-controlled cell may be in the table: a 10 KB policy domain must not pad
+// every row of it.
+constexpr std::size_t max_domain_columns = 60;
+constexpr std::size_t max_name_columns = 40;
+
+// Every value a report carries (domains, organization names, MX names, unknown result types)
+// is escaped for the terminal: no ESC sequence, bidi override or CR/LF reaches it raw.
+std::string cell(std::string_view s, std::size_t max = max_name_columns) {
+  return text::terminal_cell(s, max);
+}
+
+std::string domain_name(const std::optional<std::string>& d) {
+  return d ? cell(*d, max_domain_columns) : std::string("(no domain)");
+}
+
+// "Google, Microsoft and 18 more": twenty names do not fit on a line.
+std::string reporters_cell(const std::vector<std::string>& names) {
+  constexpr std::size_t shown = 2;
+  std::string s;
+  const std::size_t n = names.size() <= shown + 1 ? names.size() : shown;
+  for (std::size_t i = 0; i < n; ++i) s += (i ? ", " : "") + cell(names[i], 30);
+  if (n < names.size()) s += fmt::format(" and {} more", names.size() - n);
+  return s;
+}
+
+// Left-aligned in `width` terminal columns (fmt counts bytes; escaped text may be UTF-8).
+std::string pad(const std::string& s, std::size_t width) {
+  const std::size_t c = text::columns(s);
+  return c >= width ? s : s + std::string(width - c, ' ');
+}
 
 using insight::explain;
-using insight::verdict_text;
+
+// The reasons may quote report values (a policy domain, an MX name): escaped for the terminal.
+std::string verdict_text(const store::sts_readiness& r) {
+  return text::escape_c(insight::verdict_text(r));
+}
 
 void print_table(const store::summary& s, std::ostream& out) {
   out << "TLS reports of the last " << s.days << " day(s)\n\n";
@@ -40,31 +74,33 @@ void print_table(const store::summary& s, std::ostream& out) {
     return;
   }
   std::size_t w = 13;
-  for (const auto& d : s.domains) w = std::max(w, domain_name(d.policy_domain).size());
-  out << fmt::format("{:<{}}  {:>7}  {:>10}  {:>10}  {:>8}  {:>8}  {}\n", "Policy domain", w,
+  for (const auto& d : s.domains) w = std::max(w, text::columns(domain_name(d.policy_domain)));
+  out << fmt::format("{}  {:>7}  {:>10}  {:>10}  {:>8}  {:>8}  {}\n", pad("Policy domain", w),
                      "Reports", "Sessions", "Successful", "Failed", "Failure", "Reporters");
   for (const auto& d : s.domains)
-    out << fmt::format("{:<{}}  {:>7}  {:>10}  {:>10}  {:>8}  {:>8}  {}\n",
-                       domain_name(d.policy_domain), w, d.reports, d.sessions,
+    out << fmt::format("{}  {:>7}  {:>10}  {:>10}  {:>8}  {:>8}  {}\n",
+                       pad(domain_name(d.policy_domain), w), d.reports, d.sessions,
                        d.successful_sessions, d.failed_sessions, percent(d.failure_rate),
-                       join(d.reporters, ", "));
+                       reporters_cell(d.reporters));
   out << "\nTop failures\n";
   if (s.top_failures.empty()) out << "  none: every reported session succeeded.\n";
   for (const auto& f : s.top_failures) {
     const auto e = explain(f.result_type);
     out << fmt::format("  {}  {}  {} failed session(s) seen by {} reporter(s)\n",
-                       domain_name(f.policy_domain), f.result_type, f.failed_sessions, f.reporters);
+                       domain_name(f.policy_domain), cell(f.result_type), f.failed_sessions,
+                       f.reporters);
     if (f.receiving_mx_hostname || f.receiving_ip)
-      out << "    at MX " << f.receiving_mx_hostname.value_or("?")
-          << (f.receiving_ip ? " (" + *f.receiving_ip + ")" : std::string()) << "\n";
+      out << "    at MX "
+          << (f.receiving_mx_hostname ? cell(*f.receiving_mx_hostname, max_domain_columns) : "?")
+          << (f.receiving_ip ? " (" + cell(*f.receiving_ip) + ")" : std::string()) << "\n";
     out << "    What it means: " << e.meaning << "\n    What to check: " << e.to_check << "\n";
   }
   out << "\nMTA-STS\n";
   if (s.readiness.empty()) out << "  no MTA-STS policies reported.\n";
   for (const auto& r : s.readiness) {
-    out << "  " << r.policy_domain << ": " << verdict_text(r) << "\n";
+    out << "  " << cell(r.policy_domain, max_domain_columns) << ": " << verdict_text(r) << "\n";
     out << fmt::format("    mode {}, {} reporter(s), {} session(s), {} would fail under enforce\n",
-                       r.sts_mode.value_or("unknown"), r.reporters, r.sessions,
+                       cell(r.sts_mode.value_or("unknown")), r.reporters, r.sessions,
                        r.blocking_failed_sessions);
   }
 }
@@ -114,34 +150,33 @@ void print_json(const store::summary& s, std::ostream& out) {
   out << "]}\n";
 }
 
-// RFC 4180 quoting.
-std::string csv(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+// One tidy table per --section (pandas, spreadsheets), RFC 4180 fields, and no cell that a
+// spreadsheet would run as a formula (text::csv_field).
+std::string csv(std::string_view s) { return text::csv_field(s); }
 
-// Three tables, each with its own header line, separated by one empty line.
-void print_csv(const store::summary& s, std::ostream& out) {
-  out << "policy_domain,reports,sessions,successful_sessions,failed_sessions,failure_rate,"
-         "reporters\n";
-  for (const auto& d : s.domains)
-    out << csv(d.policy_domain.value_or("")) << "," << d.reports << "," << d.sessions << ","
-        << d.successful_sessions << "," << d.failed_sessions << ","
-        << fmt::format("{:.6f}", d.failure_rate) << "," << csv(join(d.reporters, ";")) << "\n";
-  out << "\npolicy_domain,result_type,receiving_mx_hostname,receiving_ip,failed_sessions,"
-         "reporters,meaning\n";
-  for (const auto& f : s.top_failures)
-    out << csv(f.policy_domain.value_or("")) << "," << csv(f.result_type) << ","
-        << csv(f.receiving_mx_hostname.value_or("")) << "," << csv(f.receiving_ip.value_or(""))
-        << "," << f.failed_sessions << "," << f.reporters << ","
-        << csv(explain(f.result_type).meaning) << "\n";
-  out << "\npolicy_domain,verdict,mode,reporters,sessions,blocking_failed_sessions,reasons\n";
-  for (const auto& r : s.readiness)
-    out << csv(r.policy_domain) << "," << store::to_string(r.result) << ","
-        << csv(r.sts_mode.value_or("")) << "," << r.reporters << "," << r.sessions << ","
-        << r.blocking_failed_sessions << "," << csv(join(r.reasons, "; ")) << "\n";
+void print_csv(const store::summary& s, const std::string& section, std::ostream& out) {
+  if (section == "failures") {
+    out << "policy_domain,result_type,receiving_mx_hostname,receiving_ip,failed_sessions,"
+           "reporters,meaning\r\n";
+    for (const auto& f : s.top_failures)
+      out << csv(f.policy_domain.value_or("")) << "," << csv(f.result_type) << ","
+          << csv(f.receiving_mx_hostname.value_or("")) << "," << csv(f.receiving_ip.value_or(""))
+          << "," << f.failed_sessions << "," << f.reporters << ","
+          << csv(explain(f.result_type).meaning) << "\r\n";
+  } else if (section == "readiness") {
+    out << "policy_domain,verdict,mode,reporters,sessions,blocking_failed_sessions,reasons\r\n";
+    for (const auto& r : s.readiness)
+      out << csv(r.policy_domain) << "," << store::to_string(r.result) << ","
+          << csv(r.sts_mode.value_or("")) << "," << r.reporters << "," << r.sessions << ","
+          << r.blocking_failed_sessions << "," << csv(join(r.reasons, "; ")) << "\r\n";
+  } else {
+    out << "policy_domain,reports,sessions,successful_sessions,failed_sessions,failure_rate,"
+           "reporters\r\n";
+    for (const auto& d : s.domains)
+      out << csv(d.policy_domain.value_or("")) << "," << d.reports << "," << d.sessions << ","
+          << d.successful_sessions << "," << d.failed_sessions << ","
+          << fmt::format("{:.6f}", d.failure_rate) << "," << csv(join(d.reporters, ";")) << "\r\n";
+  }
 }
 
 }  // namespace
@@ -164,7 +199,7 @@ int cmd_summary(context& ctx, const summary_args& a) {
   if (a.format == "json") {
     print_json(s, std::cout);
   } else if (a.format == "csv") {
-    print_csv(s, std::cout);
+    print_csv(s, a.section, std::cout);
   } else {
     print_table(s, std::cout);
   }

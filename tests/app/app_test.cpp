@@ -270,9 +270,11 @@ TEST_CASE("summary gives the fixture set's numbers in table, json and csv") {
 
   r = cli("summary --days 36500 --format csv --domain fixture-a.example", env);
   CHECK(r.status == 0);
-  CHECK(r.out.find("fixture-a.example,2,154,150,4,0.025974,Reporter A;Reporter B\n") !=
+  CHECK(r.out.find("fixture-a.example,2,154,150,4,0.025974,Reporter A;Reporter B\r\n") !=
         std::string::npos);
   CHECK(r.out.find("fixture-b.example") == std::string::npos);
+  r = cli("summary --days 36500 --format csv --section failures --domain fixture-a.example", env);
+  CHECK(r.status == 0);
   CHECK(r.out.find("fixture-a.example,certificate-host-mismatch,mx1.fixture-a.example,"
                    "192.0.2.10,3,1,") != std::string::npos);
 }
@@ -288,13 +290,13 @@ TEST_CASE("with --log-format json every log line is one JSON object") {
   while (start < r.err.size()) {
     const auto end = r.err.find('\n', start);
     const std::string line = r.err.substr(start, end - start);
-    CHECK_MESSAGE(line.rfind("{\"time\":\"", 0) == 0, line);
+    CHECK_MESSAGE(line.rfind("{\"ts\":\"", 0) == 0, line);
     CHECK_MESSAGE(line.find("\",\"level\":\"") != std::string::npos, line);
     CHECK_MESSAGE(line.back() == '}', line);
     ++lines;
     start = end == std::string::npos ? r.err.size() : end + 1;
   }
   CHECK(lines >= 3);  // migrations, one line per message, the total
-  CHECK(r.err.find("outcome=stored") != std::string::npos);
-  CHECK(r.err.find("outcome=not-a-report") != std::string::npos);
+  CHECK(r.err.find("\"outcome\":\"stored\"") != std::string::npos);
+  CHECK(r.err.find("\"outcome\":\"not_a_report\"") != std::string::npos);
 }

@@ -17,7 +17,9 @@ std::string quote(const std::string& s) {
 }
 
 scratch_dir::scratch_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "tlsrpt_app_XXXXXX").string();
+  // Not "tlsrpt...": the harness's database password is "tlsrpt", and the program masks it
+  // wherever it appears in what it prints, paths included.
+  std::string tmpl = (std::filesystem::temp_directory_path() / "app_test_XXXXXX").string();
   REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
   path_ = tmpl;
 }

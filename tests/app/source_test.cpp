@@ -12,7 +12,9 @@ using tlsrpt::test::app::scratch_dir;
 namespace {
 std::vector<source::item> walk(const std::vector<std::string>& in, std::uint64_t max = 1 << 20) {
   std::vector<source::item> out;
-  source::walk(in, {max}, [&](source::item&& it) { out.push_back(std::move(it)); });
+  source::options o;
+  o.max_size = max;
+  source::walk(in, o, [&](source::item&& it) { out.push_back(std::move(it)); });
   return out;
 }
 }  // namespace

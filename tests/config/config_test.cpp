@@ -496,3 +496,107 @@ TEST_CASE(
   CHECK(c.db.url == "postgresql://env@db/tlsrpt");
   CHECK_FALSE(c.db.url_from_credential);
 }
+
+TEST_CASE("every form of a connection string keeps its password out of what is printed") {
+  struct form {
+    const char* conninfo;
+    const char* redacted;
+  };
+  for (const form& f : {
+           form{"postgresql://u:SECRET@[::1/x", "postgresql://u:***@[::1/x"},
+           form{"postgresql://u:SE@CRET@127.0.0.1:1/db", "postgresql://u:***@127.0.0.1:1/db"},
+           form{"postgres://u:SECRET@h/db?sslmode=require&password=SECRET",
+                "postgres://u:***@h/db?sslmode=require&password=***"},
+           form{"postgresql://h/db?password=SECRET", "postgresql://h/db?password=***"},
+           form{"postgresql://u:S%45CRET@h/db", "postgresql://u:***@h/db"},
+           form{"host=h password = SECRET dbname=x", "host=h password = *** dbname=x"},
+           form{"host=h password='SEC RET' dbname=x", "host=h password=*** dbname=x"},
+           form{"host=h PASSWORD='it\\'s SECRET'", "host=h PASSWORD=***"},
+           form{"host=h password=SECRET", "host=h password=***"},
+       }) {
+    CAPTURE(std::string(f.conninfo));
+    CHECK(cfg::redact_url(f.conninfo) == f.redacted);
+    const auto secrets = cfg::connection_secrets(f.conninfo);
+    REQUIRE(!secrets.empty());
+    // What libpq echoes: the string itself, or (unencoded '@') the rest as a host name.
+    const std::string echoed = std::string("invalid URI: \"") + f.conninfo +
+                               "\"; could not translate host name \"CRET@127.0.0.1\"";
+    const std::string scrubbed = cfg::scrub(echoed, secrets);
+    CHECK(scrubbed.find("SECRET") == std::string::npos);
+    CHECK(scrubbed.find("SEC RET") == std::string::npos);
+    CHECK(scrubbed.find("SECRET") == std::string::npos);
+  }
+  // The decoded form of a percent-encoded password is a secret too.
+  const auto s = cfg::connection_secrets("postgresql://u:S%45CRET@h/db");
+  CHECK(cfg::scrub("password SECRET", s) == "password ***");
+  CHECK(cfg::connection_secrets("postgresql://u@h/db").empty());
+  CHECK(cfg::connection_secrets("host=h dbname=x").empty());
+}
+
+TEST_CASE("a directory or a non-PostgreSQL URL is a configuration error") {
+  const auto dir = std::filesystem::temp_directory_path() / "tlsrpt-config-dir-test";
+  std::filesystem::create_directories(dir);
+  try {
+    (void)cfg::load_file(dir);
+    FAIL("a directory loaded");
+  } catch (const cfg::error& e) {
+    CHECK(std::string(e.what()).ends_with("is a directory, not a configuration file"));
+  }
+  std::filesystem::remove_all(dir);
+  const auto e = error_of("database:\n  url: mysql://u:SECRET@h/db\n");
+  CHECK(e.line() == 2);
+  CHECK(e.key_path() == "database.url");
+  CHECK(e.cause() ==
+        "expected a postgresql:// URL or a key=value connection string, got "
+        "\"mysql://u:***@h/db\"");
+  CHECK(error_of("database:\n  url: db.example.org\n").key_path() == "database.url");
+  CHECK_NOTHROW(cfg::parse("database:\n  url: host=h dbname=x\n"));
+  CHECK_NOTHROW(cfg::parse("database:\n  url: POSTGRES://h/x\n"));
+}
+
+TEST_CASE("intervals and backoffs below one second are rejected") {
+  for (const char* key : {"interval", "max_backoff"}) {
+    CAPTURE(std::string(key));
+    for (const char* v : {"1ms", "999ms", "0.5s"}) {
+      const auto e = error_of(std::string("daemon:\n  ") + key + ": " + v + "\n");
+      CHECK(e.key_path() == std::string("daemon.") + key);
+      CHECK(e.cause().starts_with("must be at least 1s, got " + std::string(v)));
+    }
+    CHECK_NOTHROW(cfg::parse(std::string("daemon:\n  ") + key + ": 1s\n"));
+  }
+  CHECK_NOTHROW(cfg::parse("daemon:\n  jitter: 0s\n"));
+}
+
+TEST_CASE("secrets others can read and unchecked certificates are warned about") {
+  const auto dir = std::filesystem::temp_directory_path() / "tlsrpt-config-warn-test";
+  std::filesystem::create_directories(dir);
+  const auto pw = dir / "pw";
+  tlsrpt::test::write_file(pw, "secret\n");
+  std::filesystem::permissions(
+      pw, std::filesystem::perms::owner_read | std::filesystem::perms::others_read);
+  const auto file = dir / "c.yaml";
+  tlsrpt::test::write_file(file,
+                           "database:\n  url: postgresql://u:SECRET@h/db\nmailboxes:\n"
+                           "  - name: m\n    url: imaps://h/INBOX\n    username: u\n"
+                           "    password_file: " +
+                               pw.string() + "\n    tls_verify: false\n");
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::others_read);
+  const scoped_env no_url("TLSRPT_DATABASE_URL", nullptr);
+  auto w = cfg::warnings(cfg::load_file(file));
+  REQUIRE(w.size() == 3);
+  CHECK(w[0].find("database.url: holds a password and the file is readable by others") !=
+        std::string::npos);
+  CHECK(w[1].find(":7: mailboxes[0].password_file: " + pw.string() + " is readable by others") !=
+        std::string::npos);
+  CHECK(w[2].find("mailboxes[0].tls_verify: false: the server's certificate is not checked") !=
+        std::string::npos);
+  for (const auto& line : w) CHECK(line.find("SECRET") == std::string::npos);
+  std::filesystem::permissions(pw, std::filesystem::perms::owner_read);
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  w = cfg::warnings(cfg::load_file(file));
+  CHECK(w.size() == 1);  // tls_verify: false stays
+  std::filesystem::remove_all(dir);
+}

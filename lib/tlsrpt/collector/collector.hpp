@@ -250,6 +250,9 @@ struct daemon_options {
   // Another collector held the mailbox when new mail woke us: its pass may have begun before
   // the mail came, so try again after this long (doubling, up to the interval).
   std::chrono::milliseconds lock_retry = std::chrono::seconds(2);
+  // When set and true (SIGHUP), run_daemon returns after the pass in hand, so the caller can
+  // read its configuration again and call it anew.
+  const std::atomic<bool>* reload = nullptr;
 };
 
 // The daemon: polls every mailbox every interval (plus jitter), forever, until `stop` is set

@@ -111,9 +111,11 @@ int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
   std::unique_ptr<store::report_store> store;
   lg->info("daemon: polling {} mailbox(es) every {} s", jobs.size(),
            std::chrono::duration_cast<std::chrono::seconds>(opts.interval).count());
+  // SIGHUP: return between passes, so the caller can read the configuration again.
+  const auto reloading = [&] { return opts.reload != nullptr && opts.reload->load(); };
 
-  while (!stop.load()) {
-    for (std::size_t i = 0; i < jobs.size() && !stop.load(); ++i) {
+  while (!stop.load() && !reloading()) {
+    for (std::size_t i = 0; i < jobs.size() && !stop.load() && !reloading(); ++i) {
       slot& s = slots[i];
       if (clock_type::now() < s.due) continue;
       const mailbox_result r =
@@ -122,8 +124,8 @@ int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
       if (r.error) {
         ++s.failures;
         delay = backoff_delay(opts, s.failures);
-        lg->warn("mailbox {}: {} failed pass(es) in a row; next try in {} s", r.name, s.failures,
-                 std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+        lg->warn("mailbox {}: pass failed ({} in a row), next try in {} s: {}", r.name, s.failures,
+                 std::chrono::duration_cast<std::chrono::seconds>(delay).count(), *r.error);
       } else {
         if (s.failures > 0) lg->info("mailbox {}: recovered", r.name);
         s.failures = 0;
@@ -139,13 +141,14 @@ int run_daemon(const std::vector<mailbox_job>& jobs, const connect_fn& connect,
     clock_type::time_point next = clock_type::now() + opts.interval;
     for (const slot& s : slots) next = std::min(next, s.due);
     const auto slice = std::max(opts.stop_check, std::chrono::milliseconds(1));
-    while (!stop.load()) {
+    while (!stop.load() && !reloading()) {
       const auto now = clock_type::now();
       if (now >= next) break;
       std::this_thread::sleep_for(std::min<clock_type::duration>(
           slice, std::chrono::duration_cast<clock_type::duration>(next - now)));
     }
   }
+  if (!stop.load() && reloading()) return 0;  // the caller reloads and calls again
   lg->info("daemon: stopped");
   return 0;
 }

@@ -18,6 +18,8 @@
 
 #include "tlsrpt/collector/collector.hpp"
 #include "tlsrpt/collector/detail.hpp"
+#include "tlsrpt/logging/log.hpp"
+#include "tlsrpt/text/escape.hpp"
 
 namespace tlsrpt::collector {
 
@@ -32,7 +34,7 @@ std::string_view outcome_name(store::outcome o) noexcept {
     case store::outcome::conflict:
       return "conflict";
     case store::outcome::not_a_report:
-      return "not-a-report";
+      return "not_a_report";
     case store::outcome::rejected:
       return "rejected";
     case store::outcome::skipped:
@@ -86,10 +88,6 @@ ack_class class_of(store::outcome o) {
       break;
   }
   return ack_class::failure;
-}
-
-std::string_view opt_or_dash(const std::optional<std::string>& s) {
-  return s ? std::string_view(*s) : std::string_view("-");
 }
 
 // The UID sets of one batch's acknowledgement: one command per set.
@@ -581,25 +579,38 @@ class pass {
   }
 
   void log_message(const store::message_input& in, const store::message_result& r) {
-    std::string report_names;
-    for (const auto& rep : in.reports) {
-      if (!report_names.empty()) report_names += ',';
-      report_names += rep.parsed.report_id;
-    }
-    std::string ids;
-    for (const auto id : r.report_ids) {
-      if (!ids.empty()) ids += ',';
-      ids += std::to_string(id);
-    }
-    std::string error = !r.detail.empty() ? r.detail : in.error;
+    std::vector<std::string> names;
+    for (const auto& rep : in.reports) names.push_back(rep.parsed.report_id);
+    std::vector<std::string> ids;
+    for (const auto id : r.report_ids) ids.push_back(std::to_string(id));
+    const std::string error = !r.detail.empty() ? r.detail : in.error;
     const auto level =
         class_of(r.result) == ack_class::failure || r.result == store::outcome::conflict
-            ? spdlog::level::warn
-            : spdlog::level::info;
-    log_->log(level, "mailbox {} uid={} outcome={} message-id={} report-id={} row-id={}{}{}",
-              opts_.name, in.facts.key.uid.value_or(0), detail::outcome_name(r.result),
-              opt_or_dash(in.facts.message_id), report_names.empty() ? "-" : report_names,
-              ids.empty() ? "-" : ids, error.empty() ? "" : " error=", error);
+            ? logging::level::warn
+            : logging::level::info;
+    const std::string_view outcome = detail::outcome_name(r.result);
+    logging::event ev("message");
+    ev.str("mailbox", opts_.name)
+        .str("folder", opts_.folder)
+        .num("uid", in.facts.key.uid.value_or(0))
+        .str("outcome", outcome)
+        .str("message_id", in.facts.message_id.value_or(""))
+        .list("report_id", names)
+        .list("row_id", ids);
+    if (!error.empty()) ev.str("error", error);
+    // Every value a sender wrote is escaped (logging::value): none can end the line or fake a
+    // key=value of its own. The error comes last and runs to the end of the line.
+    std::string joined;
+    for (const auto& n : names) joined += (joined.empty() ? "" : ",") + logging::value(n);
+    std::string id_list;
+    for (const auto& i : ids) id_list += (id_list.empty() ? "" : ",") + i;
+    logging::emit(
+        *log_, level, ev,
+        fmt::format("mailbox {} uid={} outcome={} message-id={} report-id={} row-id={}{}{}",
+                    logging::value(opts_.name), in.facts.key.uid.value_or(0), outcome,
+                    logging::value(in.facts.message_id.value_or("")), joined.empty() ? "-" : joined,
+                    id_list.empty() ? "-" : id_list,
+                    error.empty() ? "" : " error=", error.empty() ? "" : text::escape_c(error)));
   }
 
   imap::mailbox& mb_;
@@ -663,12 +674,30 @@ pass_stats poll_mailbox(imap::mailbox& mb, store::report_store& store, const mai
   }
   pass_stats& s = p.stats();
   s.duration = elapsed();
-  log_->info(
-      "mailbox {} folder {}: pass {} in {} ms: found {}, stored {}, duplicate {}, conflict {}, "
-      "not-a-report {}, rejected {}, skipped {}, already done {}, deferred {}, quarantined {}",
-      opts.name, opts.folder, s.stopped ? "stopped" : "done", s.duration.count(), s.found, s.stored,
-      s.duplicate, s.conflict, s.not_a_report, s.rejected, s.skipped, s.already_done, s.deferred,
-      s.quarantined);
+  logging::event ev("pass");
+  ev.str("mailbox", opts.name)
+      .str("folder", opts.folder)
+      .str("result", s.stopped ? "stopped" : "done")
+      .num("duration_ms", static_cast<std::uint64_t>(s.duration.count()))
+      .num("found", s.found)
+      .num("stored", s.stored)
+      .num("duplicate", s.duplicate)
+      .num("conflict", s.conflict)
+      .num("not_a_report", s.not_a_report)
+      .num("rejected", s.rejected)
+      .num("skipped", s.skipped)
+      .num("already_done", s.already_done)
+      .num("deferred", s.deferred)
+      .num("quarantined", s.quarantined);
+  logging::emit(
+      *log_, logging::level::info, ev,
+      fmt::format("mailbox {} folder {}: pass {} in {} ms: found {}, stored {}, duplicate {}, "
+                  "conflict {}, not_a_report {}, rejected {}, skipped {}, already done {}, "
+                  "deferred {}, quarantined {}",
+                  logging::value(opts.name), logging::value(opts.folder),
+                  s.stopped ? "stopped" : "done", s.duration.count(), s.found, s.stored,
+                  s.duplicate, s.conflict, s.not_a_report, s.rejected, s.skipped, s.already_done,
+                  s.deferred, s.quarantined));
   return s;
 }
 

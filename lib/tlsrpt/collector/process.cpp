@@ -9,6 +9,8 @@
 
 #include "tlsrpt/collector/collector.hpp"
 #include "tlsrpt/collector/detail.hpp"
+#include "tlsrpt/logging/log.hpp"
+#include "tlsrpt/text/escape.hpp"
 
 namespace tlsrpt::collector {
 
@@ -100,13 +102,25 @@ ingest_result finish_ingest(const store::message_input& in, const store::message
   out.result = r.result;
   out.report_ids = r.report_ids;
   out.error = !r.detail.empty() ? r.detail : in.error;
+  const std::string_view outcome = outcome_name(out.result);
+  logging::event ev("message");
+  ev.str("source", in.facts.key.source)
+      .str("file", in.facts.key.folder)
+      .str("outcome", outcome)
+      .str("message_id", in.facts.message_id.value_or(""))
+      .list("report_id", out.report_names);
+  if (!out.error.empty()) ev.str("error", out.error);
+  // Every sender-controlled value escaped (issue 15): a newline in a report-id cannot forge a
+  // line.
   std::string names;
-  for (const auto& n : out.report_names) names += (names.empty() ? "" : ",") + n;
-  log.log(out.result == store::outcome::rejected ? spdlog::level::warn : spdlog::level::info,
+  for (const auto& n : out.report_names) names += (names.empty() ? "" : ",") + logging::value(n);
+  logging::emit(
+      log, out.result == store::outcome::rejected ? logging::level::warn : logging::level::info, ev,
+      fmt::format(
           "{} {} outcome={} message-id={} report-id={}{}{}", in.facts.key.source,
-          in.facts.key.folder.empty() ? "-" : in.facts.key.folder, outcome_name(out.result),
-          in.facts.message_id.value_or("-"), names.empty() ? "-" : names,
-          out.error.empty() ? "" : " error=", out.error);
+          logging::value(in.facts.key.folder), outcome,
+          logging::value(in.facts.message_id.value_or("")), names.empty() ? "-" : names,
+          out.error.empty() ? "" : " error=", out.error.empty() ? "" : text::escape_c(out.error)));
   if (events != nullptr) {
     events->on_message({in.facts.key.source, out.result,
                         out.result == store::outcome::stored ? out.report_ids.size() : 0});

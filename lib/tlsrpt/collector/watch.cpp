@@ -96,8 +96,8 @@ class watcher {
     if (r.error) {
       ++failures_;
       const auto delay = backoff_delay(opts_, failures_);
-      log_->warn("mailbox {}: {} failed pass(es) in a row; next try in {} s", name(), failures_,
-                 std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+      log_->warn("mailbox {}: pass failed ({} in a row), next try in {} s: {}", name(), failures_,
+                 std::chrono::duration_cast<std::chrono::seconds>(delay).count(), *r.error);
       return now + delay;
     }
     if (failures_ > 0) log_->info("mailbox {}: recovered", name());

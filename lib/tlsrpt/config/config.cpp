@@ -55,6 +55,18 @@ std::optional<double> take_number(std::string_view& s) {
   }
 }
 
+// PostgreSQL takes a postgresql:// (or postgres://) URL or a key=value string; anything else
+// (mysql://, a bare host name) is a configuration error now rather than a libpq error later.
+std::string database_url_problem(std::string_view url) {
+  if (url.empty()) return {};
+  const std::string l = lower(std::string(url.substr(0, 13)));
+  if (l.starts_with("postgresql://") || l.starts_with("postgres://")) return {};
+  if (url.find("://") == std::string_view::npos && url.find('=') != std::string_view::npos)
+    return {};
+  return "expected a postgresql:// URL or a key=value connection string, got \"" + redact_url(url) +
+         "\"";
+}
+
 action::kind parse_action(const reader& r, const YAML::Node& n, const std::string& path,
                           bool allow_keyword) {
   const std::string v = lower(trim(r.scalar(n, path, "keyword, move or leave")));
@@ -409,6 +421,8 @@ configuration read_root(const reader& r, const YAML::Node& root) {
     r.expect_map(db, "database", {"url", "migrate_on_start", "migrations_dir", "batch_size"});
     if (db.IsMap()) {
       r.read(db, "database", "url", c.db.url);
+      if (const std::string why = database_url_problem(c.db.url); !why.empty())
+        r.fail(db["url"], "database.url", why);
       r.read(db, "database", "migrate_on_start", c.db.migrate_on_start);
       r.read(db, "database", "migrations_dir", c.db.migrations_dir);
       r.read_int<std::size_t>(db, "database", "batch_size", c.db.batch_size, 1);
@@ -417,9 +431,12 @@ configuration read_root(const reader& r, const YAML::Node& root) {
   if (const YAML::Node d = root["daemon"]) {
     r.expect_map(d, "daemon", {"interval", "jitter", "max_backoff", "idle"});
     if (d.IsMap()) {
-      r.read_duration(d, "daemon", "interval", c.run.interval);
+      // Intervals and backoffs below one second: `max_backoff: 1ms` would log in ~800 times
+      // a second against a database that is down.
+      r.read_duration(d, "daemon", "interval", c.run.interval, false, std::chrono::seconds(1));
       r.read_duration(d, "daemon", "jitter", c.run.jitter, true);
-      r.read_duration(d, "daemon", "max_backoff", c.run.max_backoff);
+      r.read_duration(d, "daemon", "max_backoff", c.run.max_backoff, false,
+                      std::chrono::seconds(1));
       r.read(d, "daemon", "idle", c.run.idle);
     }
   }
@@ -516,6 +533,9 @@ configuration parse(std::string_view yaml, const std::string& name) {
 }
 
 configuration load_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw error(path.string(), 0, "", "is a directory, not a configuration file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(path.string(), 0, "", "cannot open the configuration file");
   std::ostringstream ss;
@@ -532,6 +552,8 @@ configuration defaults() {
 void apply_environment(configuration& c) {
   const char* url = std::getenv("TLSRPT_DATABASE_URL");
   if (url != nullptr && *url != '\0') {
+    if (const std::string why = database_url_problem(url); !why.empty())
+      throw error("", 0, "TLSRPT_DATABASE_URL", why);
     c.db.url = url;
     c.db.url_from_environment = true;
     return;
@@ -696,29 +718,6 @@ std::string format_duration(std::chrono::milliseconds d) {
   if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
-}
-
-std::string redact_url(std::string_view url) {
-  std::string u(url);
-  const auto scheme_end = u.find("://");
-  const std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  const auto at = u.find('@', start);
-  const auto slash = u.find('/', start);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-    const auto colon = u.find(':', start);
-    if (colon != std::string::npos && colon < at) {
-      u.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  // key=value connection strings: hide password=...
-  const std::string lowered = lower(u);
-  const auto pw = lowered.find("password=");
-  if (pw != std::string::npos) {
-    auto end = u.find_first_of(" &", pw);
-    if (end == std::string::npos) end = u.size();
-    u.replace(pw + 9, end - pw - 9, "***");
-  }
-  return u;
 }
 
 }  // namespace tlsrpt::config

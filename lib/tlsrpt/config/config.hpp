@@ -206,6 +206,10 @@ configuration defaults();
 // Applies TLSRPT_DATABASE_URL when set (load_file/parse/defaults already call this).
 void apply_environment(configuration& c);
 
+// What is valid but unsafe, one "config: file:line: key: why" line each: a file holding the
+// database password or a password file readable by others, tls_verify: false.
+std::vector<std::string> warnings(const configuration& c);
+
 // Reads a secret now. Throws error naming the key and the variable or file, never the value.
 std::string resolve_secret(const secret_ref& ref, const std::string& file);
 
@@ -221,7 +225,14 @@ std::chrono::milliseconds parse_duration(std::string_view text);
 std::uint64_t parse_size(std::string_view text);
 std::string format_duration(std::chrono::milliseconds d);
 
-// The URL without any userinfo, for logs.
+// A database URL or key=value connection string with every password in it replaced by ***
+// (userinfo up to the last '@', password= query parameters, password = '...' keywords), for
+// printing. Works on malformed strings too (they are what libpq echoes in its errors).
 std::string redact_url(std::string_view url);
+// The password values a connection string holds, as written and decoded: what scrub() must
+// remove from any text that may quote the string (libpq's error messages do).
+std::vector<std::string> connection_secrets(std::string_view conninfo);
+// `text` with every occurrence of each secret replaced by ***.
+std::string scrub(std::string_view text, const std::vector<std::string>& secrets);
 
 }  // namespace tlsrpt::config

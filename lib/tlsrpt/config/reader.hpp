@@ -122,7 +122,8 @@ class reader {
     out = value;
   }
   void read_duration(const YAML::Node& parent, const std::string& path, std::string_view key,
-                     std::chrono::milliseconds& out, bool allow_zero = false) const {
+                     std::chrono::milliseconds& out, bool allow_zero = false,
+                     std::chrono::milliseconds min = std::chrono::milliseconds(0)) const {
     const YAML::Node n = parent[std::string(key)];
     if (!n) return;
     const std::string v = scalar(n, join(path, key), "a duration such as 30s, 5m or 1h");
@@ -132,6 +133,10 @@ class reader {
       fail(n, join(path, key), e.what());
     }
     if (!allow_zero && out.count() == 0) fail(n, join(path, key), "must be greater than zero");
+    if (out < min)
+      fail(n, join(path, key),
+           "must be at least " + format_duration(min) + ", got " + trim(v) +
+               " (a shorter wait hammers the servers when they are down)");
   }
   void read_size(const YAML::Node& parent, const std::string& path, std::string_view key,
                  std::uint64_t& out) const {

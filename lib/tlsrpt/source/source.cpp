@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tlsrpt/source/source.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -8,6 +10,8 @@
 #include <fstream>
 #include <iostream>
 #include <istream>
+#include <set>
+#include <utility>
 
 namespace tlsrpt::source {
 
@@ -165,7 +169,22 @@ bool is_maildir(const fs::path& dir) {
   return fs::is_directory(dir / "cur") && fs::is_directory(dir / "new");
 }
 
-void walk_dir(const fs::path& dir, const options& opt, const std::function<void(item&&)>& sink) {
+// Directories already walked, by device and inode.
+using seen_dirs = std::set<std::pair<std::uintmax_t, std::uintmax_t>>;
+
+void warn(const options& opt, const std::string& what) {
+  if (opt.warn) opt.warn(what);
+}
+
+void walk_dir(const fs::path& dir, const options& opt, const std::function<void(item&&)>& sink,
+              seen_dirs& seen) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 &&
+      !seen.emplace(static_cast<std::uintmax_t>(st.st_dev), static_cast<std::uintmax_t>(st.st_ino))
+           .second) {
+    warn(opt, "source: skipping " + dir.string() + ": walked already (a directory loop)");
+    return;
+  }
   if (is_maildir(dir)) {
     // New mail first, as a mail client would see it arrive; tmp/ holds half-delivered files.
     for (const char* sub : {"new", "cur"}) {
@@ -176,15 +195,20 @@ void walk_dir(const fs::path& dir, const options& opt, const std::function<void(
     for (const auto& p : sorted_entries(dir)) {
       const std::string name = p.filename().string();
       if (name.size() > 1 && name[0] == '.' && fs::is_directory(p) && is_maildir(p))
-        walk_dir(p, opt, sink);
+        walk_dir(p, opt, sink, seen);
     }
     return;
   }
   for (const auto& p : sorted_entries(dir)) {
     const std::string name = p.filename().string();
     if (name.starts_with(".")) continue;  // hidden files and directories (.git, editors)
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec)) && fs::is_directory(p, ec)) {
+      warn(opt, "source: not following the directory link " + p.string());
+      continue;
+    }
     if (fs::is_directory(p)) {
-      walk_dir(p, opt, sink);
+      walk_dir(p, opt, sink, seen);
     } else if (fs::is_regular_file(p)) {
       read_file(p, kind::file, opt, sink);
     }
@@ -229,7 +253,8 @@ void walk(const std::vector<std::string>& inputs, const options& opt,
     const auto st = fs::status(p, ec);
     if (ec || !fs::exists(st)) fail(input, ec ? ec.message() : "no such file or directory");
     if (fs::is_directory(st)) {
-      walk_dir(p, opt, sink);
+      seen_dirs seen;
+      walk_dir(p, opt, sink, seen);
     } else {
       read_file(p, kind::file, opt, sink);
     }

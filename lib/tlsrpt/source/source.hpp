@@ -34,12 +34,17 @@ class error : public std::runtime_error {
 
 struct options {
   std::uint64_t max_size = 25ull * 1024 * 1024;  // per message; larger ones are `oversized`
+  // Told about what is skipped and why (a directory link, a directory seen before); the
+  // walk goes on. Default: nothing.
+  std::function<void(const std::string&)> warn;
 };
 
 // Walks every input in order and calls `sink` once per message, one at a time, so memory
 // stays bounded by one message. "-" is stdin (one message). Directories are walked
 // recursively in name order; a Maildir (cur/ new/ tmp/) yields new/ then cur/ and skips tmp/
 // and the server's index files. A file whose first line starts with "From " is an mbox.
+// Inside a directory, links to directories are not followed and no directory is walked twice
+// (a link loop would otherwise read the same files again and again): options::warn says so.
 // Throws error when an input does not exist or cannot be read.
 void walk(const std::vector<std::string>& inputs, const options& opt,
           const std::function<void(item&&)>& sink);

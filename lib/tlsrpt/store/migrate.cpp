@@ -54,10 +54,11 @@ std::vector<std::filesystem::path> migration_dirs() {
   if (const char* env = std::getenv("TLSRPT_MIGRATIONS_DIR"); env != nullptr && *env != '\0') {
     dirs.emplace_back(env);
   }
+  // Relative to the binary only: an absolute path fixed at configure time would point outside
+  // a relocated (or DESTDIR-staged) tree, or at another installation's copy.
   if (const auto exe = executable_dir()) {
-    dirs.push_back((*exe / ".." / "share" / "tlsrpt-collector" / "migrations").lexically_normal());
+    dirs.push_back((*exe / TLSRPT_MIGRATIONS_FROM_BINDIR).lexically_normal());
   }
-  dirs.emplace_back(TLSRPT_MIGRATIONS_INSTALL_DIR);
   dirs.emplace_back(TLSRPT_MIGRATIONS_SOURCE_DIR);
   return dirs;
 }

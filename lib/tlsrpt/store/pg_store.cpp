@@ -60,6 +60,24 @@ bool transient_sqlstate(std::string_view s) noexcept {
          s == "55P03" || s == "25006";
 }
 
+std::string connect_failure_sqlstate(std::string_view m) {
+  const auto has = [&](std::string_view part) { return m.find(part) != std::string_view::npos; };
+  // libpq reports a failed connection as text only; the server's SQLSTATE is not kept. These
+  // are the messages of libpq 15 and PostgreSQL 15 that retrying cannot fix.
+  if (has("password authentication failed") || has("no password supplied")) return "28P01";
+  if ((has("role \"") && has("does not exist")) || has("pg_hba.conf")) return "28000";
+  if (has("database \"") && has("does not exist")) return "3D000";
+  if (has("permission denied for database")) return "42501";
+  for (const std::string_view malformed :
+       {"invalid URI", "invalid connection option", "missing \"=\" after",
+        "unterminated quoted string", "invalid integer value", "end of string reached",
+        "invalid percent-encoded token", "forbidden value %00", "invalid sslmode value",
+        "unexpected spaces found", "invalid port number", "invalid value for parameter"}) {
+    if (has(malformed)) return "22023";
+  }
+  return {};
+}
+
 bool message_fault(std::string_view s) noexcept {
   if (s.size() != 5) return false;
   const std::string_view cls = s.substr(0, 2);
@@ -85,8 +103,13 @@ void rethrow(std::string_view doing, std::string_view statement) {
   } catch (const error&) {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    throw error(head + "connection lost or refused: " + clean_message(e.what()), "08006", true,
-                stmt);
+    const std::string msg = clean_message(e.what());
+    const std::string state = connect_failure_sqlstate(msg);
+    if (!state.empty())
+      throw error(
+          head + "connection rejected (retrying cannot help): " + msg + " (SQLSTATE " + state + ")",
+          state, false, stmt);
+    throw error(head + "connection lost or refused: " + msg, "08006", true, stmt);
   } catch (const pqxx::in_doubt_error& e) {
     // The commit may or may not have happened; the identity and the ledger make a retry safe.
     throw error(head + "commit outcome unknown: " + clean_message(e.what()), "08007", true, stmt);

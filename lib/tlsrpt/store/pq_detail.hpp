@@ -26,6 +26,11 @@ bool transient_sqlstate(std::string_view sqlstate) noexcept;
 // statement touching one row twice (21000, the same message twice in one batch).
 bool message_fault(std::string_view sqlstate) noexcept;
 
+// The SQLSTATE of a connection failure that retrying cannot fix, read off libpq's message
+// (wrong password 28P01, unknown role or pg_hba.conf 28000, no such database 3D000, no CONNECT
+// privilege 42501, malformed connection string 22023); "" for refused, unreachable, timed out.
+std::string connect_failure_sqlstate(std::string_view message);
+
 // Translates the exception in flight into store::error: "store: cannot <doing>: <cause>".
 // Call only from inside a catch block.
 [[noreturn]] void rethrow(std::string_view doing, std::string_view statement);
