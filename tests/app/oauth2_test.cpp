@@ -62,6 +62,8 @@ TEST_CASE("with oauth2 the collector gets its own token to check, poll and refus
                       token_service() + "/token\n");
   const std::string env =
       "TLSRPT_DATABASE_URL=" + quote(db.url()) + " TLSRPT_APP_TEST_SECRET=app-secret";
+  // check-config --connect fails on an unmigrated database (it says to run migrate).
+  REQUIRE(cli("migrate", env).status == 0);
 
   auto r = cli("-c " + quote(cfg.string()) + " check-config --connect", env);
   CHECK_MESSAGE(r.status == 0, r.out << r.err);
