@@ -216,16 +216,16 @@ int cmd_run(context& ctx) {
   auto log = ctx.log();
   {
     const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
-    logging::emit(*log, logging::level::info,
-                  logging::event("start")
-                      .str("version", TLSRPT_VERSION)
-                      .num("mailboxes", w.jobs.size())
-                      .num("interval_ms", static_cast<std::uint64_t>(o.interval.count())),
-                  fmt::format("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} "
-                              "jitter){}",
-                              TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
-                              config::format_duration(o.jitter),
-                              o.wait ? ", IDLE where offered" : ""));
+    logging::emit(
+        *log, logging::level::info,
+        logging::event("start")
+            .str("version", TLSRPT_VERSION)
+            .num("mailboxes", w.jobs.size())
+            .num("interval_ms", static_cast<std::uint64_t>(o.interval.count())),
+        fmt::format("tlsrpt-collector {} started: {} mailbox(es), every {} (+ up to {} "
+                    "jitter){}",
+                    TLSRPT_VERSION, w.jobs.size(), config::format_duration(o.interval),
+                    config::format_duration(o.jitter), o.wait ? ", IDLE where offered" : ""));
   }
   // Type=notify: systemd counts the unit as started once the configuration, the secrets and
   // the schema are in order (all checked by wire()), and the HTTP side listens.

@@ -163,9 +163,9 @@ TEST_CASE("check-config --connect on an unmigrated database says to migrate and 
   std::size_t n = 0;
   for (const auto& e : std::filesystem::directory_iterator(source_dir() / "migrations"))
     if (e.path().extension() == ".sql") ++n;
-  CHECK_MESSAGE(has(r.out, "schema version 0 of " + std::to_string(n) +
-                               ": run `tlsrpt-collector migrate`"),
-                r.out);
+  CHECK_MESSAGE(
+      has(r.out, "schema version 0 of " + std::to_string(n) + ": run `tlsrpt-collector migrate`"),
+      r.out);
   CHECK(!has(r.out, "Everything checked works"));
   CHECK(has(r.out, "Some checks failed"));
 }
