@@ -168,9 +168,40 @@ collector::daemon_options daemon_options_of(const config::configuration& c,
   return o;
 }
 
-// SIGHUP: the file is read and wired again (secrets included) between passes. Anything wrong
-// with the new one keeps the old configuration running, and the log says why.
-void reload_config(context& ctx, wiring& w, bool serving_http) {
+#if TLSRPT_HAVE_HTTP
+using web_side = std::unique_ptr<http_side>;
+#else
+struct web_side {};  // no HTTP module: `http:` is refused at start and at reload
+#endif
+
+// The HTTP side of the current configuration, started (none without `http:`). Throws when a
+// port is taken (69) or a TLS file unreadable (78).
+web_side start_web(context& ctx) {
+#if TLSRPT_HAVE_HTTP
+  return start_http_side(ctx);
+#else
+  if (ctx.cfg().http)
+    throw failure(exit_code::unavailable,
+                  "run: cannot serve http: this build lacks the http module");
+  return {};
+#endif
+}
+
+bool serving(const web_side& web) {
+#if TLSRPT_HAVE_HTTP
+  return web != nullptr;
+#else
+  (void)web;
+  return false;
+#endif
+}
+
+// SIGHUP: the file is read and wired again (secrets, tokens, migrations) between passes, and
+// the HTTP side is started anew from it (listen addresses, TLS files, limits and the database
+// may all have changed; it stops first, since the new one may want the same ports, so a
+// reload costs HTTP clients a moment of refused connections and resets the /metrics counters).
+// Anything wrong with the new file keeps the old configuration running, and the log says why.
+void reload_config(context& ctx, wiring& w, web_side& web) {
   auto log = ctx.log();
   const auto& path = ctx.config_path();
   if (!path) {
@@ -178,18 +209,41 @@ void reload_config(context& ctx, wiring& w, bool serving_http) {
     return;
   }
   const config::configuration old = ctx.cfg();
+  wiring next;
   try {
     ctx.replace_config(config::load_file(*path));
-    w = wire(ctx, serving_http);
+    next = wire(ctx, ctx.cfg().http.has_value());
   } catch (const std::exception& e) {
     ctx.replace_config(old);
     log->error("SIGHUP: cannot use the new configuration, keeping the previous one: {}", e.what());
     return;
   }
+  if (serving(web) || ctx.cfg().http) {
+    web = {};
+    try {
+      web = start_web(ctx);
+    } catch (const std::exception& e) {
+      ctx.replace_config(old);
+      log->error("SIGHUP: cannot use the new configuration, keeping the previous one: {}",
+                 e.what());
+      try {
+        web = start_web(ctx);
+      } catch (const std::exception& again) {
+        log->critical("http: cannot serve again with the previous configuration either: {}",
+                      again.what());
+      }
+      return;
+    }
+  }
+  w = std::move(next);
   logging::emit(*log, logging::level::info,
-                logging::event("reload").str("file", *path).num("mailboxes", w.jobs.size()),
+                logging::event("reload")
+                    .str("file", *path)
+                    .num("mailboxes", w.jobs.size())
+                    .num("http", serving(web) ? 1 : 0),
                 "SIGHUP: configuration " + logging::value(*path) +
-                    " read again: " + std::to_string(w.jobs.size()) + " mailbox(es)");
+                    " read again: " + std::to_string(w.jobs.size()) + " mailbox(es)" +
+                    (serving(web) ? ", HTTP side restarted" : ""));
 }
 
 }  // namespace
@@ -199,20 +253,10 @@ int cmd_run(context& ctx) {
 #if TLSRPT_HAVE_PIPELINE
   // Before anything slow (OAuth2 tokens, migrations): a SIGHUP must never end the daemon.
   install_reload_handler();
-  const auto& c = ctx.cfg();
-  auto w = wire(ctx, c.http.has_value());
+  auto w = wire(ctx, ctx.cfg().http.has_value());
   auto pipeline = collector::default_pipeline();
-#if TLSRPT_HAVE_HTTP
   // Before the first pass, so that a port already taken fails the start (exit 69).
-  const auto web = start_http_side(ctx);
-  if (web) pipeline.events = web->metrics.get();
-  const bool serving_http = web != nullptr;
-#else
-  if (c.http)
-    throw failure(exit_code::unavailable,
-                  "run: cannot serve http: this build lacks the http module");
-  const bool serving_http = false;
-#endif
+  web_side web = start_web(ctx);
   auto log = ctx.log();
   {
     const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
@@ -233,6 +277,9 @@ int cmd_run(context& ctx) {
   int rc = 0;
   while (true) {
     const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
+#if TLSRPT_HAVE_HTTP
+    pipeline.events = web ? web->metrics.get() : nullptr;
+#endif
     if (w.jobs.empty()) {
       log->info("no mailboxes configured: serving HTTP only");
       while (!ctx.stop().load() && !ctx.reload().load())
@@ -241,7 +288,7 @@ int cmd_run(context& ctx) {
       rc = collector::run_daemon(w.jobs, w.connect, w.open_store, o, ctx.stop(), pipeline, log);
     }
     if (ctx.stop().load() || !ctx.reload().exchange(false)) break;
-    reload_config(ctx, w, serving_http);
+    reload_config(ctx, w, web);
   }
   service::notify_stopping();
   logging::emit(*log, logging::level::info, logging::event("stop"), "stopped");

@@ -7,6 +7,10 @@
 // Several collectors may watch the same mailbox (for availability): the store's advisory
 // lock lets one pass at a time through, and the others retry shortly after being locked out,
 // since the holder's pass may have searched before the mail that woke them arrived.
+//
+// SIGHUP (daemon_options::reload): every watcher finishes the pass in hand, leaves IDLE (DONE)
+// or its sleep, logs out, and run_watching returns, so that the caller reads its configuration
+// again and calls it anew with the new mailboxes.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -27,14 +31,16 @@ using clock_type = std::chrono::steady_clock;
 
 class watcher {
  public:
+  // `stop` ends a pass early (SIGTERM); `halt` (stop or reload) ends the waits between passes.
   watcher(const mailbox_job& job, const connect_fn& connect, const open_store_fn& open_store,
-          const daemon_options& opts, const std::atomic<bool>& stop,
+          const daemon_options& opts, const std::atomic<bool>& stop, const std::atomic<bool>& halt,
           const message_pipeline& pipeline, std::shared_ptr<spdlog::logger> log)
       : job_(job),
         connect_(connect),
         open_store_(open_store),
         opts_(opts),
         stop_(stop),
+        halt_(halt),
         pipeline_(pipeline),
         log_(std::move(log)),
         rng_(std::random_device{}()) {}
@@ -55,9 +61,9 @@ class watcher {
 
   void loop() {
     clock_type::time_point due = clock_type::now();
-    while (!stop_.load()) {
+    while (!halt_.load()) {
       if (clock_type::now() >= due) due = pass();
-      if (stop_.load()) break;
+      if (halt_.load()) break;
       if (mb_ && idle_) {
         wait_in_idle(due);
       } else {
@@ -117,7 +123,7 @@ class watcher {
     const auto until = std::min(due, clock_type::now() + opts_.idle_reissue);
     wake w = wake::timeout;
     try {
-      w = opts_.wait(*mb_, until, stop_);
+      w = opts_.wait(*mb_, until, halt_);
       idle_failures_ = 0;
     } catch (const std::exception& e) {
       // The connection went (server restart, a proxy's idle timeout): a pass reconnects and
@@ -152,7 +158,7 @@ class watcher {
 
   void sleep_until(clock_type::time_point t) const {
     const auto slice = std::max(opts_.stop_check, std::chrono::milliseconds(1));
-    while (!stop_.load()) {
+    while (!halt_.load()) {
       const auto now = clock_type::now();
       if (now >= t) return;
       std::this_thread::sleep_for(std::min<clock_type::duration>(slice, t - now));
@@ -170,6 +176,7 @@ class watcher {
   const open_store_fn& open_store_;
   const daemon_options& opts_;
   const std::atomic<bool>& stop_;
+  const std::atomic<bool>& halt_;
   const message_pipeline& pipeline_;
   std::shared_ptr<spdlog::logger> log_;
   std::mt19937_64 rng_;
@@ -191,16 +198,24 @@ int run_watching(const std::vector<mailbox_job>& jobs, const connect_fn& connect
   log->info("daemon: watching {} mailbox(es) with IDLE where offered, a full pass every {} s",
             jobs.size(), std::chrono::duration_cast<std::chrono::seconds>(opts.interval).count());
   if (jobs.empty()) log->warn("daemon: no mailbox configured; waiting for a signal");
+  const auto reloading = [&] { return opts.reload != nullptr && opts.reload->load(); };
+  // The signal handler can only set a flag; this thread turns stop or reload into `halt`.
+  std::atomic<bool> halt{false};
   std::vector<watcher> watchers;
   watchers.reserve(jobs.size());
   for (const auto& j : jobs)
-    watchers.emplace_back(j, connect, open_store, opts, stop, pipeline, log);
+    watchers.emplace_back(j, connect, open_store, opts, stop, halt, pipeline, log);
   std::vector<std::thread> threads;
   threads.reserve(watchers.size());
   for (auto& w : watchers) threads.emplace_back([&w] { w.run(); });
-  while (!stop.load())
+  while (!stop.load() && !reloading())
     std::this_thread::sleep_for(std::max(opts.stop_check, std::chrono::milliseconds(1)));
+  halt.store(true);
   for (auto& t : threads) t.join();
+  if (!stop.load()) {
+    log->info("daemon: every mailbox left its wait for the reload");
+    return 0;  // the caller reloads and calls again
+  }
   log->info("daemon: stopped");
   return 0;
 }
