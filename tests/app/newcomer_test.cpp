@@ -118,7 +118,7 @@ TEST_CASE("a directory as the configuration file and a mysql:// URL are configur
   CHECK(has(r.err, "fast.yaml:2: daemon.max_backoff: must be at least 1s, got 1ms"));
 }
 
-TEST_CASE("database errors retrying cannot fix exit 77 or 78; only refused or unreachable is 75") {
+TEST_CASE("database errors retrying cannot fix exit 77 or 78, only refused or unreachable is 75") {
   const scratch_database db;
   REQUIRE(cli("migrate", "TLSRPT_DATABASE_URL=" + quote(db.url())).status == 0);
   struct expectation {
@@ -264,7 +264,7 @@ TEST_CASE("logging.format json writes one object per event with its fields, erro
   CHECK(has(r.err, " outcome=not_a_report message-id=lunch@example.com report-id=-"));
 }
 
-TEST_CASE("SIGHUP makes run read its configuration again; a broken file keeps the old one") {
+TEST_CASE("SIGHUP makes run read its configuration again, and a broken file keeps the old one") {
   const scratch_database db;
   const scratch_dir d;
   const std::string folder = "sighup-test";

@@ -114,7 +114,20 @@ void rethrow(std::string_view doing, std::string_view statement) {
     // The commit may or may not have happened; the identity and the ledger make a retry safe.
     throw error(head + "commit outcome unknown: " + clean_message(e.what()), "08007", true, stmt);
   } catch (const pqxx::sql_error& e) {
-    const std::string& state = e.sqlstate();
+    // libpqxx 6.4 leaves sqlstate() empty on some paths (a plain exec refused for want of a
+    // privilege gave "SQLSTATE ," in issue 15) though it picked the exception type from it.
+    std::string state = e.sqlstate();
+    if (state.empty()) {
+      if (dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr) {
+        state = "42501";
+      } else if (dynamic_cast<const pqxx::undefined_table*>(&e) != nullptr) {
+        state = "42P01";
+      } else if (dynamic_cast<const pqxx::undefined_column*>(&e) != nullptr) {
+        state = "42703";
+      } else if (dynamic_cast<const pqxx::undefined_function*>(&e) != nullptr) {
+        state = "42883";
+      }
+    }
     throw error(head + clean_message(e.what()) + " (SQLSTATE " + state + ", in " + stmt + ")",
                 state, transient_sqlstate(state), stmt);
   } catch (const std::exception& e) {
