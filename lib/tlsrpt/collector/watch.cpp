@@ -58,12 +58,14 @@ class watcher {
 
  private:
   const std::string& name() const { return job_.options.name; }
+  // `halt` follows `stop` only within a stop_check: both are looked at.
+  bool halted() const { return stop_.load() || halt_.load(); }
 
   void loop() {
     clock_type::time_point due = clock_type::now();
-    while (!halt_.load()) {
+    while (!halted()) {
       if (clock_type::now() >= due) due = pass();
-      if (halt_.load()) break;
+      if (halted()) break;
       if (mb_ && idle_) {
         wait_in_idle(due);
       } else {
@@ -158,7 +160,7 @@ class watcher {
 
   void sleep_until(clock_type::time_point t) const {
     const auto slice = std::max(opts_.stop_check, std::chrono::milliseconds(1));
-    while (!halt_.load()) {
+    while (!halted()) {
       const auto now = clock_type::now();
       if (now >= t) return;
       std::this_thread::sleep_for(std::min<clock_type::duration>(slice, t - now));
