@@ -88,43 +88,7 @@ std::string normalize_domain(std::string d) {
   return d;
 }
 
-struct pg_monitor::impl {
-  std::string url;
-  std::unique_ptr<pqxx::connection> conn;
-  std::string statement;
-
-  pqxx::connection& connection() {
-    if (conn && !conn->is_open()) conn.reset();
-    if (!conn) {
-      statement = "connect";
-      auto c = std::make_unique<pqxx::connection>(url);
-      c->set_client_encoding("UTF8");
-      conn = std::move(c);
-    }
-    return *conn;
-  }
-
-  template <typename... Args>
-  pqxx::result exec(pqxx::transaction_base& tx, const char* name, const std::string& sql,
-                    Args&&... args) {
-    statement = name;
-    return tx.exec_params(sql, std::forward<Args>(args)...);
-  }
-
-  template <typename F>
-  auto guarded(std::string_view doing, F&& f) -> decltype(f()) {
-    try {
-      return f();
-    } catch (...) {
-      try {
-        detail::rethrow(doing, statement);
-      } catch (const error& e) {
-        if (e.transient()) conn.reset();
-        throw;
-      }
-    }
-  }
-
+struct pg_monitor::impl : detail::lazy_connection {
   static alert_row alert_of(const pqxx::row& r) {
     alert_row a;
     a.id = r[0].as<std::int64_t>();

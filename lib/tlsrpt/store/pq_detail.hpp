@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internal to the store module (includes libpqxx): error translation shared by pg_store.cpp
-// and migrate.cpp. Not part of the public interface.
+// and migrate.cpp, and the connection the readers (pg_dashboard, pg_monitor) share the
+// handling of. Not part of the public interface.
 #pragma once
 
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
@@ -48,5 +50,47 @@ inline constexpr const char* readiness_columns =
     " min_days, observed_days, min_reporters, recent_blocking_failed_sessions,"
     " last_blocking_failure::text, missing";
 sts_readiness readiness_of(const pqxx::row& r);
+
+// One connection, opened on first use and again after it broke, with the name of the statement
+// in hand for the error text. guarded() turns any failure into store::error ("store: cannot
+// <doing>: <cause> (SQLSTATE, in statement)") and drops the connection when the cause may
+// pass, so the next call reconnects.
+struct lazy_connection {
+  std::string url;
+  std::unique_ptr<pqxx::connection> conn;
+  std::string statement;
+
+  pqxx::connection& connection() {
+    if (conn && !conn->is_open()) conn.reset();
+    if (!conn) {
+      statement = "connect";
+      auto c = std::make_unique<pqxx::connection>(url);
+      c->set_client_encoding("UTF8");
+      conn = std::move(c);
+    }
+    return *conn;
+  }
+
+  template <typename... Args>
+  pqxx::result exec(pqxx::transaction_base& tx, const char* name, const std::string& sql,
+                    Args&&... args) {
+    statement = name;
+    return tx.exec_params(sql, std::forward<Args>(args)...);
+  }
+
+  template <typename F>
+  auto guarded(std::string_view doing, F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (...) {
+      try {
+        rethrow(doing, statement);
+      } catch (const error& e) {
+        if (e.transient()) conn.reset();
+        throw;
+      }
+    }
+  }
+};
 
 }  // namespace tlsrpt::store::detail
