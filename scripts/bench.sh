@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh [--sizes "1000 10000 100000"] [--e2e-sizes "10000 100000"] [--runs 3]
 #                    [--seed 1] [--dashboard-reports 1000000] [--no-write]
-#                    [--old-collector PATH] [--huge N] [--stop-latency]
+#                    [--old-collector PATH] [--old-dashboard PATH] [--huge N] [--stop-latency]
 #
 # What runs (each result is the median of --runs runs; the in-process benches take the median
 # of their own passes over one in-memory corpus):
@@ -19,6 +19,8 @@
 #   dashboard     tlsrpt-bench-dashboard: the pages' reads and rendering over a database filled
 #                 by bench/dashboard_fill.sql with --dashboard-reports reports (0: skipped)
 #   old e2e       the same with --old-collector PATH (a build of an earlier tree), same run
+#   old dashboard --old-dashboard PATH: an earlier tree's tlsrpt-bench-dashboard on the same
+#                 filled database, before the current one (before/after in one run)
 #   huge reports  --huge N: N mails of 3 policies x 40,000 failure details (19.2 MB of JSON,
 #                 under 1 MB as mail) polled; peak RSS (issue 15's pass-level memory bound)
 #   stop latency  --stop-latency: `run` against a server that stalls mid-FETCH, SIGTERM, time
@@ -43,6 +45,7 @@ seed=1
 write_md=1
 dashboard_reports=1000000
 old_collector=""
+old_dashboard=""
 huge=0
 stop_latency=0
 only=
@@ -56,11 +59,12 @@ while [[ $# -gt 0 ]]; do
     --dashboard-reports) dashboard_reports=$2; shift 2 ;;
     --no-write) write_md=0; shift ;;
     --old-collector) old_collector=$2; shift 2 ;;
+    --old-dashboard) old_dashboard=$2; shift 2 ;;
     --huge) huge=$2; shift 2 ;;
     --stop-latency) stop_latency=1; shift ;;
     --only) only=$2; shift 2 ;;
     --http-n) http_n=$2; shift 2 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -453,7 +457,14 @@ if [[ $dashboard_reports -gt 0 ]] && have "$bin/tlsrpt-bench-dashboard"; then
 rows: %s daily, %s failure\n" "$dashboard_reports" "$fill_s" \
       "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_rollup")" \
       "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_failure_rollup")"
-    "$bin/tlsrpt-bench-dashboard" "$url" "$runs" | sed 's/^/- /'
+    printf -- "- coarse rollup rows (0009): %s per day and domain, %s per day, domain and reporter\n" \
+      "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_domain_rollup" 2>/dev/null || echo -)" \
+      "$(psql -At "$url" -c "SELECT count(*) FROM tlsrpt.daily_reporter_rollup" 2>/dev/null || echo -)"
+    if [[ -n $old_dashboard ]]; then
+      log "dashboard: the old tree's pages ($old_dashboard)"
+      "$old_dashboard" "$url" "$runs" | sed 's/^/- before: /'
+    fi
+    "$bin/tlsrpt-bench-dashboard" "$url" "$runs" | sed "s/^/- ${old_dashboard:+after: }/"
   } >"$work/dashboard.txt"
   cat "$work/dashboard.txt" >&2
   drop_db "$url"

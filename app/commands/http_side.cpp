@@ -4,6 +4,7 @@
 #if TLSRPT_HAVE_HTTP
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +26,51 @@ std::string read_pem(const std::string& path, const char* key) {
                                          ": " +
                                          (in ? "the file is empty" : "cannot open the file"));
   return ss.str();
+}
+
+// The query string again from the server's decoded arguments, for dashboard::site (which
+// takes the query as sent, so that it stays free of the server's types).
+std::string query_of(const http::request& rq) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  const auto encode = [](std::string& out, const std::string& s) {
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += ch;
+      } else {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+  };
+  std::string q;
+  for (const auto& [k, v] : rq.arguments) {
+    if (!q.empty()) q += '&';
+    encode(q, k);
+    q += '=';
+    encode(q, v);
+  }
+  return q;
+}
+
+void add_dashboard(http::server& s, const dashboard::site& site) {
+  for (const auto& path : dashboard::site::paths()) {
+    s.get(path, [&site](const http::request& rq) {
+      auto a = site.handle(rq.method, rq.path, query_of(rq), rq.header("Authorization"));
+      http::response r;
+      r.status = a.status;
+      r.content_type = std::move(a.content_type);
+      r.body = std::move(a.body);
+      r.headers = std::move(a.headers);
+      return r;
+    });
+  }
+}
+
+bool loopback(const std::string& listen) {
+  return listen.starts_with("127.") || listen.starts_with("[::1]:") ||
+         listen.starts_with("localhost:");
 }
 
 }  // namespace
@@ -80,13 +126,33 @@ std::unique_ptr<http_side> start_http_side(context& ctx,
     }
   };
   http::add_health_endpoints(s, m, std::move(ho));
+
+  // The dashboard (issue 20): read-only pages at /, /domain and /messages.
+  for (const auto& p : dashboard::site::paths())
+    if (p == h.report_path)
+      throw failure(exit_code::config, "http: cannot serve http.report_path " + h.report_path +
+                                           ": the dashboard's page is there");
+  std::vector<dashboard::user> users;
+  for (const auto& u : h.users) users.push_back({u.name, u.password_hash});
+  for (const auto& l : h.listen)
+    if (users.empty() && !loopback(l))
+      log->warn("http: the dashboard on {} answers anyone who can reach it: set http.users", l);
+  // The findings and the readiness badges, evaluated off the request path every
+  // daemon.interval (they change when reports arrive, after a pass), at most once a minute.
+  const auto every = std::max<std::chrono::milliseconds>(c.run.interval, std::chrono::minutes(1));
+  side->findings = std::make_unique<dashboard::monitor_snapshot>(
+      [url, rules = c.alerts.rules] { return dashboard::evaluate_monitor(url, rules); }, every);
+  side->dashboard = std::make_unique<dashboard::site>(
+      url, dashboard_explainer(), users, [snap = side->findings.get()] { return snap->latest(); });
+  add_dashboard(s, *side->dashboard);
   if (extra_routes) extra_routes(s);
 
   s.start();
   const char* scheme = h.tls_cert ? "https" : "http";
   for (const auto& a : s.bound()) {
-    log->info("http: listening on {}://{}{} (reports), /metrics, /healthz, /readyz", scheme,
-              a.text(), h.report_path);
+    log->info(
+        "http: listening on {}://{}{} (reports), / (dashboard{}), /metrics, /healthz, /readyz",
+        scheme, a.text(), h.report_path, h.users.empty() ? "" : ", basic auth");
   }
   return side;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Wiring of the `http:` section for `run`: the intake, the metrics observer, the server with
-// its routes. Other pages (the dashboard) register on `server` with server.get(path, handler)
+// its routes: the receiver, /metrics, /healthz, /readyz and the dashboard's pages (behind
+// http.users when set). Further routes register on `server` with server.get(path, handler)
 // before start_http_side() starts it: pass them in `extra_routes`.
 #pragma once
 
@@ -11,14 +12,20 @@
 
 #if TLSRPT_HAVE_HTTP
 #include "tlsrpt/collector/intake.hpp"
+#include "tlsrpt/dashboard/site.hpp"
 #include "tlsrpt/http/metrics.hpp"
 #include "tlsrpt/http/server.hpp"
 
 namespace tlsrpt::app {
 
+// The explanations the pages show: insight's, the ones `summary` prints (report.cpp).
+dashboard::explainer dashboard_explainer();
+
 struct http_side {
   std::unique_ptr<http::metrics> metrics;  // also the pipeline's observer
   std::unique_ptr<collector::intake> intake;
+  std::unique_ptr<dashboard::monitor_snapshot> findings;  // the pages' findings and readiness
+  std::unique_ptr<dashboard::site> dashboard;
   std::unique_ptr<http::server> server;
   ~http_side();  // the server stops before the intake it feeds goes away
 };

@@ -48,8 +48,11 @@ int cmd_report(context& ctx, const report_args& a) {
     if (auto page = db.read_domain(*a.domain, o)) domains.push_back(std::move(*page));
   }
   const auto messages = db.read_messages(o);
+  // The findings and the readiness badges by the monitor's rules (alerts.rules), as `check`.
+  auto findings = std::make_shared<const dashboard::monitor_view>(
+      dashboard::evaluate_monitor(ctx.database_url(), ctx.cfg().alerts.rules));
   const std::string html =
-      dashboard::report_file(overview, domains, messages, dashboard_explainer());
+      dashboard::report_file(overview, domains, messages, dashboard_explainer(), findings);
   if (a.html == "-") {
     std::cout << html;
     std::cout.flush();

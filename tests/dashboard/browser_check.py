@@ -11,7 +11,9 @@ Python packages) and checks each page:
 - the numbers in the page equal `summary --format json` for the same period;
 - a full-page PNG screenshot (desktop width, and a phone width) goes to --out.
 
-    browser_check.py --summary summary.json --out DIR NAME=URL...
+    browser_check.py --summary summary.json --out DIR [--auth USER:PASSWORD] NAME=URL...
+
+--auth sends HTTP basic credentials with every request (the served pages behind http.users).
 Exit 0 when every check passed; the failures are printed.
 """
 import argparse
@@ -157,7 +159,7 @@ def allowed(url, page_url):
         "127.0.0.1", "::1", "localhost")
 
 
-def check_page(b, name, url, summary, out_dir, failures):
+def check_page(b, name, url, summary, out_dir, failures, auth=None):
     def fail(msg):
         failures.append(f"{name}: {msg}")
 
@@ -165,6 +167,9 @@ def check_page(b, name, url, summary, out_dir, failures):
     session = b.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     for domain in ("Page", "Runtime", "Log", "Network"):
         b.call(domain + ".enable", session)
+    if auth:
+        b.call("Network.setExtraHTTPHeaders", session, headers={
+            "Authorization": "Basic " + base64.b64encode(auth.encode()).decode()})
     b.events.clear()
     b.call("Page.navigate", session, url=url)
     b.wait_event("Page.loadEventFired", session)
@@ -186,6 +191,9 @@ def check_page(b, name, url, summary, out_dir, failures):
         elif meth == "Network.requestWillBeSent":
             if not allowed(p["request"]["url"], url):
                 fail("request leaving the page: " + p["request"]["url"][:200])
+        elif meth == "Network.responseReceived" and p.get("type") == "Document" \
+                and p["response"].get("status", 200) not in (0, 200):
+            fail(f"page answered HTTP {p['response']['status']}")
         elif meth == "Network.loadingFailed" and p.get("type") == "Document":
             fail("page did not load: " + p.get("errorText", ""))
 
@@ -258,6 +266,7 @@ def main():
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("--summary", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--auth", metavar="USER:PASSWORD", help="HTTP basic credentials")
     ap.add_argument("--expect-fail", action="append", default=[], metavar="NAME=URL",
                     help="a page the checks must reject (proves they can fail)")
     ap.add_argument("pages", nargs="+", help="NAME=URL")
@@ -280,7 +289,7 @@ def main():
                 print(f"{name}: caught as expected ({len(planted)} findings)")
         for spec in a.pages:
             name, url = spec.split("=", 1)
-            probe = check_page(b, name, url, summary, out, failures)
+            probe = check_page(b, name, url, summary, out, failures, a.auth)
             print(f"{name}: {len(probe['domains'])} domain rows, {len(probe['cards'])} domain "
                   f"pages, screenshot {out / (name + '.png')}")
     finally:

@@ -95,3 +95,92 @@ TEST_CASE("a page carries a policy that forbids scripts and external resources")
   CHECK(page.find("<b>") == std::string::npos);
   CHECK(page.find("<script") == std::string::npos);
 }
+
+namespace {
+
+tlsrpt::dashboard::monitor_view view_with(tlsrpt::store::sts_readiness r) {
+  tlsrpt::dashboard::monitor_view v;
+  v.as_of = "2026-12-02 00:30 UTC";
+  v.readiness[r.policy_domain] = std::move(r);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("the readiness badge says what the monitor's rule found, in the issue's words") {
+  namespace d = tlsrpt::dashboard::detail;
+  namespace st = tlsrpt::store;
+  CHECK(d::readiness_badge(nullptr, "a.example").find("not evaluated yet") != std::string::npos);
+  st::sts_readiness r;
+  r.policy_domain = "a.example";
+  r.result = st::verdict::ready;
+  auto v = view_with(r);
+  CHECK(d::readiness_badge(&v, "a.example") ==
+        "<span class=\"badge ready\" data-verdict=\"ready\">ready</span>");
+  CHECK(d::readiness_badge(&v, "b.example").find("data-verdict=\"no-data\"") != std::string::npos);
+
+  // Only time missing: how far along.
+  r.result = st::verdict::not_ready;
+  r.observed_days = 9;
+  r.min_days = 14;
+  r.missing = {"days"};
+  r.reasons = {"9 of 14 days of reports in testing mode"};
+  v = view_with(r);
+  const auto partial = d::readiness_badge(&v, "a.example");
+  CHECK(partial.find(">9 of 14 days</span>") != std::string::npos);
+  CHECK(partial.find("data-verdict=\"not-ready\"") != std::string::npos);
+
+  // Failures: the top blocking type and the host that saw most of it, escaped.
+  r.missing = {"days", "failure-rate"};
+  r.blocking_result_types = {"certificate-expired", "starttls-not-supported"};
+  r.reasons.push_back("certificate-expired: 60 failed sessions (MX <b>mx2</b>)");
+  v = view_with(r);
+  v.worst_mx["a.example"] = "mx2.<b>example</b>";
+  const auto failing = d::readiness_badge(&v, "a.example");
+  CHECK(failing.find(">not ready: certificate-expired on mx2.&lt;b&gt;example&lt;/b&gt;</span>") !=
+        std::string::npos);
+  CHECK(failing.find("(MX &lt;b&gt;mx2&lt;/b&gt;)") != std::string::npos);
+  CHECK(failing.find("<b>") == std::string::npos);
+}
+
+TEST_CASE("the findings section lists the open findings, escaped, or says why there are none") {
+  namespace d = tlsrpt::dashboard::detail;
+  CHECK(
+      d::findings_section(nullptr, std::nullopt, nullptr, "h2").find("data-findings=\"pending\"") !=
+      std::string::npos);
+  tlsrpt::dashboard::monitor_view failed;
+  failed.error = "store: cannot connect: <refused>";
+  const auto err = d::findings_section(&failed, std::nullopt, nullptr, "h2");
+  CHECK(err.find("data-findings=\"error\"") != std::string::npos);
+  CHECK(err.find("&lt;refused&gt;") != std::string::npos);
+
+  tlsrpt::dashboard::monitor_view v;
+  v.as_of = "2026-12-02 00:30 UTC";
+  tlsrpt::monitor::finding f;
+  f.key = "certificate/a.example/certificate-expired/<mx>";
+  f.rule = "certificate";
+  f.level = tlsrpt::config::severity::critical;
+  f.policy_domain = "a.example";
+  f.title = "certificate-expired at <script>x</script>";
+  f.to_check = "the certificate";
+  v.findings.push_back(f);
+  f.rule = "collector";
+  f.level = tlsrpt::config::severity::warning;
+  f.policy_domain.reset();
+  f.title = "mailbox main failing";
+  v.findings.push_back(f);
+  const auto all = d::findings_section(
+      &v, std::nullopt, [](const std::string& n) { return "domain?name=" + n; }, "h2");
+  CHECK(all.find("data-findings=\"2\"") != std::string::npos);
+  CHECK(all.find("1 critical, 1 warning") != std::string::npos);
+  CHECK(all.find("<tr data-severity=\"critical\" data-rule=\"certificate\">") != std::string::npos);
+  CHECK(all.find("&lt;script&gt;x&lt;/script&gt;") != std::string::npos);
+  CHECK(all.find("<script>") == std::string::npos);
+  CHECK(all.find("href=\"domain?name=a.example\"") != std::string::npos);
+  // A domain's page: only its findings, without the domain column.
+  const auto one = d::findings_section(&v, std::string("a.example"), nullptr, "h3");
+  CHECK(one.find("data-findings=\"1\"") != std::string::npos);
+  CHECK(one.find("mailbox main failing") == std::string::npos);
+  CHECK(d::findings_section(&v, std::string("b.example"), nullptr, "h3").find("No open findings") !=
+        std::string::npos);
+}

@@ -95,4 +95,40 @@ TEST_CASE("a bad http section names its line and key") {
   fails("http:\n  report_path: tlsrpt\n", "http.report_path: expected a path");
   fails("http:\n  max_connections: 0\n", "http.max_connections: must be at least 1");
   fails("http:\n  lisen: []\n", "http.lisen: unknown key");
+  fails("http:\n  users: alice\n", "http.users: expected a list");
+  fails("http:\n  users:\n    - name: a:b\n      password_hash: \"$6$s$h\"\n",
+        "c.yaml:3: http.users[0].name: expected a user name without a colon");
+  fails("http:\n  users:\n    - name: alice\n      password_hash: secret\n",
+        "http.users[0].password_hash: expected a crypt(3) hash");
+  fails("http:\n  users:\n    - name: alice\n      password: x\n",
+        "http.users[0].password: unknown key");
+  fails(
+      "http:\n  users:\n    - {name: a, password_hash: \"$6$s$h\"}\n"
+      "    - {name: a, password_hash: \"$6$t$h\"}\n",
+      "http.users[1].name: \"a\" is listed twice");
+}
+
+TEST_CASE("http.users: the dashboard's readers with their crypt(3) hashes") {
+  const auto c = config::parse(R"(
+http:
+  users:
+    - name: alice
+      password_hash: "$6$saltsalt$abc"
+    - name: bob
+      password_hash: "$y$j9T$salt$hash"
+)");
+  REQUIRE(c.http);
+  REQUIRE(c.http->users.size() == 2);
+  CHECK(c.http->users[0].name == "alice");
+  CHECK(c.http->users[0].password_hash == "$6$saltsalt$abc");
+  CHECK(c.http->users[1].name == "bob");
+  CHECK(c.http->users[1].line == 6);
+  CHECK(config::parse("http: {}\n").http->users.empty());
+  // The hash is never echoed in an error.
+  try {
+    config::parse("http:\n  users:\n    - name: a\n      password_hash: hunter2hunter2\n");
+    FAIL("accepted a plain password");
+  } catch (const config::error& e) {
+    CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+  }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The daily rollups of migration 0004 and the dashboard's reads on them (store/dashboard.hpp).
+// The daily rollups of migrations 0004 and 0009 and the dashboard's reads on them
+// (store/dashboard.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,6 +21,18 @@ void migrate_all(const std::string& url, std::optional<int> up_to = std::nullopt
   o.dir = tlsrpt::test::source_dir() / "migrations";
   o.up_to = up_to;
   st::migrate(url, o);
+}
+
+// Rows of a coarse rollup (0009) that differ from the view over the raw tables grouped by
+// `keys`, both ways.
+long long coarse_drift(const std::string& url, const std::string& keys, const std::string& table) {
+  return count(url, "WITH v AS (SELECT " + keys +
+                        ", sum(reports)::bigint, sum(successful_sessions)::bigint,"
+                        " sum(failed_sessions)::bigint FROM tlsrpt.daily_domain_stats GROUP BY " +
+                        keys + "), r AS (SELECT " + keys +
+                        ", reports, successful_sessions, failed_sessions FROM tlsrpt." + table +
+                        ") SELECT count(*) FROM ((SELECT * FROM v EXCEPT SELECT * FROM r)"
+                        " UNION ALL (SELECT * FROM r EXCEPT SELECT * FROM v)) x");
 }
 
 // Rows of the rollups that differ from the views over the raw tables (both ways); 0 when the
@@ -44,7 +57,9 @@ long long rollup_drift(const std::string& url) {
                "  receiving_mx_hostname, receiving_ip, failed_sessions AS n"
                "  FROM tlsrpt.daily_failure_rollup)"
                " SELECT count(*) FROM ((SELECT * FROM v EXCEPT SELECT * FROM r)"
-               "  UNION ALL (SELECT * FROM r EXCEPT SELECT * FROM v)) x");
+               "  UNION ALL (SELECT * FROM r EXCEPT SELECT * FROM v)) x") +
+         coarse_drift(url, "day, policy_domain", "daily_domain_rollup") +
+         coarse_drift(url, "day, policy_domain, reporter", "daily_reporter_rollup");
 }
 
 // example.com: Google every day for 10 days (certificate-expired at mx2 on days 3-5, blocking
@@ -115,7 +130,7 @@ TEST_CASE(
               "'Old Reporter'") == 0);
 }
 
-TEST_CASE("the dashboard overview agrees with the summary and says how ready each domain is") {
+TEST_CASE("the dashboard overview agrees with the summary") {
   scratch_database db;
   migrate_all(db.url());
   st::pg_store store(db.url());
@@ -145,19 +160,11 @@ TEST_CASE("the dashboard overview agrees with the summary and says how ready eac
   REQUIRE(com.policy_domain == "example.com");
   CHECK(com.sparkline.back().successful == 1000);
   CHECK(com.sparkline[30 - 1 - 4].failed == 20);
-  // 60 blocking of 10,560 sessions = 0.57%: not ready, though 7 of 10 days were.
-  CHECK(com.readiness.result == st::verdict::not_ready);
-  CHECK(com.readiness.ready_days == 7);
-  CHECK(com.readiness.data_days == 10);
-  CHECK(com.readiness.worst_result_type == "certificate-expired");
-  CHECK(com.readiness.worst_mx == "mx2.example.com");
-  CHECK(com.readiness.sts_mode == "testing");
-  for (const auto& r : s.readiness) {
-    const auto it = std::find_if(o.domains.begin(), o.domains.end(),
-                                 [&](const auto& d) { return d.policy_domain == r.policy_domain; });
-    REQUIRE(it != o.domains.end());
-    CHECK(it->readiness.result == r.result);
-  }
+  // Every domain summary judges readiness for is on the overview (the badges themselves are
+  // the findings engine's: tests/dashboard).
+  for (const auto& r : s.readiness)
+    CHECK(std::any_of(o.domains.begin(), o.domains.end(),
+                      [&](const auto& d) { return d.policy_domain == r.policy_domain; }));
   REQUIRE(o.mailboxes.size() == 1);
   CHECK(o.mailboxes[0].source == "main");
   CHECK(o.mailboxes[0].pending == 1);

@@ -173,7 +173,15 @@ struct alerts {
   alert_rules rules;
 };
 
-// The HTTP side (issue 18): the RFC 8460 §3 receiver, /metrics, /healthz, /readyz.
+// A reader of the dashboard (http.users): basic auth against a crypt(3) hash.
+struct http_user {
+  std::string name;
+  std::string password_hash;  // "$6$...", "$y$...", "$2b$..."
+  int line = 0;
+};
+
+// The HTTP side (issue 18): the RFC 8460 §3 receiver, /metrics, /healthz, /readyz, and the
+// dashboard's pages (issue 20) at /, /domain and /messages.
 struct http_server {
   std::vector<std::string> listen{"127.0.0.1:8460"};  // host:port, IPv6 as [::1]:8460
   std::optional<std::string> tls_cert;                // PEM chain; with tls_key: native HTTPS
@@ -183,6 +191,8 @@ struct http_server {
   std::uint64_t max_body_size = 25ull * 1024 * 1024;
   unsigned max_connections = 256;
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  // Empty: the dashboard answers without a password (listen is loopback by default).
+  std::vector<http_user> users;
   int line = 0;
 };
 

@@ -159,5 +159,7 @@ class reader {
 
 // alerts: (alerts.cpp).
 void read_alerts(const reader& r, const YAML::Node& n, alerts& out);
+// http: (http.cpp).
+http_server read_http(const reader& r, const YAML::Node& n);
 
 }  // namespace tlsrpt::config::detail

@@ -72,7 +72,7 @@ vertical-align:-1px}
 .legend .thr{border-top:2px dashed var(--warn);height:0;border-radius:0}
 details{margin:.25rem 0}
 summary{cursor:pointer;color:var(--link)}
-td summary{white-space:nowrap}
+td summary{white-space:nowrap} td .finding summary{white-space:normal}
 th[scope=row]{background:none}
 pre{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.6rem;
 max-height:28rem;overflow:auto;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere;

@@ -73,32 +73,10 @@ std::string domain_link(const std::optional<std::string>& d, const page_context&
   return "<a href=\"" + escape(ctx.domain_href(*d)) + "\">" + domain_label(d) + "</a>";
 }
 
-// "ready", "ready 9 of 14 days", "not ready: certificate-expired on mx2", "no data".
-std::string badge(const store::readiness_badge& b) {
-  switch (b.result) {
-    case store::verdict::ready:
-      return "<span class=\"badge ready\" data-verdict=\"ready\">ready</span>";
-    case store::verdict::no_data:
-      return "<span class=\"badge no-data\" data-verdict=\"no-data\">no data</span>";
-    case store::verdict::not_ready:
-      break;
-  }
-  std::string why;
-  if (b.sts_sessions == 0) {
-    why = "no MTA-STS policy seen";
-  } else if (b.worst_result_type) {
-    why = text(*b.worst_result_type, 60);
-    if (b.worst_mx) why += " on " + text(*b.worst_mx, 60);
-  } else if (b.blocking_failed_sessions > 0) {
-    why = count(b.blocking_failed_sessions) + " failed sessions without details";
-  }
-  if (b.ready_days > 0) {
-    return "<span class=\"badge partial\" data-verdict=\"not-ready\">ready " +
-           std::to_string(b.ready_days) + " of " + std::to_string(b.data_days) +
-           " days</span><span class=\"why\">not ready: " + why + "</span>";
-  }
-  return "<span class=\"badge not-ready\" data-verdict=\"not-ready\">not ready" +
-         (why.empty() ? std::string() : ": " + why) + "</span>";
+// The MTA-STS mode the monitor's readiness rule saw last.
+std::string mode_cell(const page_context& ctx, const std::string& domain) {
+  const auto m = detail::sts_mode(ctx.monitor.get(), domain);
+  return m ? text(*m, 20) : std::string("<span class=\"muted\">none seen</span>");
 }
 
 std::vector<charts::day_bar> bars(const std::vector<store::day_sessions>& days) {
@@ -129,6 +107,8 @@ std::string overview_body(const store::overview& o, const page_context& ctx) {
        "</a></span><span class=\"k\">rejected or skipped messages</span></li>";
   s += "</ul>\n";
 
+  s += detail::findings_section(ctx.monitor.get(), std::nullopt, ctx.domain_href, "h2");
+
   s += "<h2 id=\"domains\">Policy domains</h2>\n";
   if (o.domains.empty()) {
     s += "<p>No reports in this period. Run <code>tlsrpt-collector poll</code> or "
@@ -157,10 +137,11 @@ std::string overview_body(const store::overview& o, const page_context& ctx) {
            num_cell(d.sessions, "sessions") + num_cell(d.failed_sessions, "failed_sessions") +
            rate_cell(d.failed_sessions, d.sessions) + "<td>" +
            charts::sparkline(bars(d.sparkline), label) + "</td><td>" +
-           (d.readiness.sts_mode ? text(*d.readiness.sts_mode, 20)
-                                 : std::string("<span class=\"muted\">none seen</span>")) +
-           "</td><td>" + (d.policy_domain ? badge(d.readiness) : std::string("–")) + "</td>" +
-           num_cell(static_cast<std::int64_t>(d.reporters.size()), "reporters") + "</tr>\n";
+           (d.policy_domain ? mode_cell(ctx, *d.policy_domain) : std::string("–")) + "</td><td>" +
+           (d.policy_domain ? detail::readiness_badge(ctx.monitor.get(), *d.policy_domain)
+                            : std::string("–")) +
+           "</td>" + num_cell(static_cast<std::int64_t>(d.reporters.size()), "reporters") +
+           "</tr>\n";
     }
     s += "</tbody></table></div>\n";
   }
@@ -253,12 +234,14 @@ std::string domain_body(const store::domain_detail& d, const page_context& ctx,
        "</span><span class=\"k\">failed (" + rate(t.failed_sessions, t.sessions) + ")</span></li>";
   s += "<li><span class=\"v\">" + count(static_cast<std::int64_t>(t.reporters.size())) +
        "</span><span class=\"k\">reporters</span></li>";
-  s += "<li><span class=\"v\">" +
-       (t.readiness.sts_mode ? text(*t.readiness.sts_mode, 20) : std::string("none")) +
+  s += "<li><span class=\"v\">" + mode_cell(ctx, d.policy_domain) +
        "</span><span class=\"k\">MTA-STS mode</span></li>";
-  s += "<li><span class=\"v\">" + badge(t.readiness) +
-       "</span><span class=\"k\">readiness for "
-       "enforce</span></li></ul>\n";
+  s += "<li><span class=\"v\">" + detail::readiness_badge(ctx.monitor.get(), d.policy_domain) +
+       "</span><span class=\"k\">readiness for enforce (" +
+       (ctx.monitor && !ctx.monitor->error ? "as of " + escape(ctx.monitor->as_of)
+                                           : std::string("not evaluated yet")) +
+       ")</span></li></ul>\n";
+  s += detail::findings_section(ctx.monitor.get(), d.policy_domain, nullptr, "h3");
 
   // Sessions per day, one chart per policy type.
   std::map<std::string, std::map<std::string, std::pair<std::int64_t, std::int64_t>>> by_type;
@@ -442,9 +425,11 @@ detail::nav_links nav(const page_context& ctx, std::string_view current) {
 
 }  // namespace
 
-page_context served_context(explainer explain, int days) {
+page_context served_context(explainer explain, int days,
+                            std::shared_ptr<const monitor_view> monitor) {
   page_context ctx;
   ctx.explain = std::move(explain);
+  ctx.monitor = std::move(monitor);
   ctx.domain_href = [days](const std::string& d) {
     return "domain?name=" + html::url_component(d) + "&days=" + std::to_string(days);
   };
@@ -479,12 +464,14 @@ std::string message_page(std::string_view title, std::string_view text, const pa
 }
 
 std::string report_file(const store::overview& o, const std::vector<store::domain_detail>& domains,
-                        const store::messages_page& m, explainer explain) {
+                        const store::messages_page& m, explainer explain,
+                        std::shared_ptr<const monitor_view> monitor) {
   std::map<std::string, std::string> anchors;
   for (std::size_t i = 0; i < domains.size(); ++i)
     anchors[domains[i].policy_domain] = "#domain-" + std::to_string(i + 1);
   page_context ctx;
   ctx.explain = std::move(explain);
+  ctx.monitor = std::move(monitor);
   ctx.single_file = true;
   ctx.domain_href = [anchors](const std::string& d) {
     const auto it = anchors.find(d);

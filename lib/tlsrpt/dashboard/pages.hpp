@@ -6,11 +6,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tlsrpt/dashboard/monitor_view.hpp"
 #include "tlsrpt/store/dashboard.hpp"
 
 namespace tlsrpt::dashboard {
@@ -31,10 +33,13 @@ struct page_context {
   std::string overview_href = "./";
   std::string messages_href = "messages";
   bool single_file = false;  // one document holding every page (report --html)
+  // The findings and the readiness by the monitor's rule; nullptr: not evaluated yet.
+  std::shared_ptr<const monitor_view> monitor;
 };
 
 // The context for pages served side by side: domain?name=...&days=N.
-page_context served_context(explainer explain, int days);
+page_context served_context(explainer explain, int days,
+                            std::shared_ptr<const monitor_view> monitor = nullptr);
 
 std::string overview_page(const store::overview& o, const page_context& ctx);
 std::string domain_page(const store::domain_detail& d, const page_context& ctx);
@@ -46,6 +51,7 @@ std::string message_page(std::string_view title, std::string_view text, const pa
 // One self-contained document: the overview, each domain's page and the messages, linked by
 // anchors.
 std::string report_file(const store::overview& o, const std::vector<store::domain_detail>& domains,
-                        const store::messages_page& m, explainer explain);
+                        const store::messages_page& m, explainer explain,
+                        std::shared_ptr<const monitor_view> monitor = nullptr);
 
 }  // namespace tlsrpt::dashboard

@@ -140,8 +140,12 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-site::site(std::string database_url, explainer explain, std::vector<user> users)
-    : url_(std::move(database_url)), explain_(std::move(explain)), users_(std::move(users)) {}
+site::site(std::string database_url, explainer explain, std::vector<user> users,
+           std::function<std::shared_ptr<const monitor_view>()> monitor)
+    : url_(std::move(database_url)),
+      explain_(std::move(explain)),
+      users_(std::move(users)),
+      monitor_(std::move(monitor)) {}
 site::~site() = default;
 
 const std::vector<std::string>& site::paths() {
@@ -163,7 +167,7 @@ answer site::handle(std::string_view method, std::string_view path, std::string_
     return with_headers(std::move(a));
   }
   const int days = days_of(query);
-  const auto ctx = served_context(explain_, days);
+  const auto ctx = served_context(explain_, days, monitor_ ? monitor_() : nullptr);
   try {
     store::pg_dashboard db(url_);
     store::dashboard_options o;

@@ -5,6 +5,7 @@
 // header in and sends the answer back.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,7 +44,10 @@ struct answer {
 
 class site {
  public:
-  site(std::string database_url, explainer explain, std::vector<user> users = {});
+  // `monitor` gives the latest evaluation of the findings (a monitor_snapshot's latest());
+  // without it the pages say they are not evaluated.
+  site(std::string database_url, explainer explain, std::vector<user> users = {},
+       std::function<std::shared_ptr<const monitor_view>()> monitor = {});
   ~site();
   site(const site&) = delete;
   site& operator=(const site&) = delete;
@@ -59,6 +63,7 @@ class site {
   std::string url_;
   explainer explain_;
   std::vector<user> users_;
+  std::function<std::shared_ptr<const monitor_view>()> monitor_;
 };
 
 }  // namespace tlsrpt::dashboard

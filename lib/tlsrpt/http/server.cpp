@@ -276,6 +276,17 @@ struct server::impl {
     return MHD_YES;
   }
 
+  static MHD_Result collect_argument(void* cls, MHD_ValueKind, const char* key,
+                                     const char* value) noexcept {
+    auto* ex = static_cast<exchange*>(cls);
+    try {
+      ex->req.arguments.emplace_back(key != nullptr ? key : "", value != nullptr ? value : "");
+    } catch (...) {
+      return MHD_NO;
+    }
+    return MHD_YES;
+  }
+
   MHD_Result begin(MHD_Connection* c, const char* url, const char* method, const char* version,
                    void** con_cls) {
     auto ex = std::make_unique<exchange>();
@@ -286,6 +297,10 @@ struct server::impl {
     if (count > 0 && static_cast<std::size_t>(count) <= opts.max_headers) {
       MHD_get_connection_values(c, MHD_HEADER_KIND, &impl::collect_header, ex.get());
     }
+    // Bounded like the headers: the arguments live in the same per-connection memory.
+    const int args = MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, nullptr, nullptr);
+    if (args > 0 && static_cast<std::size_t>(args) <= opts.max_headers)
+      MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &impl::collect_argument, ex.get());
     ex->peer = client_of(peer_of(c), ex->req);
     ex->req.method = ex->method;
     ex->req.path = ex->path;

@@ -52,7 +52,10 @@ struct request {
   std::string_view version;  // "HTTP/1.1"
   std::string_view peer;     // the client's address, after trusted_proxies
   std::vector<std::pair<std::string, std::string>> headers;  // as received (names as sent)
-  std::string_view body;                                     // POST only
+  // The query string's arguments in order, percent-decoded (by libmicrohttpd); a key without
+  // '=' has an empty value.
+  std::vector<std::pair<std::string, std::string>> arguments;
+  std::string_view body;  // POST only
 
   // The first header of that name (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the dashboard pages show, read from the daily rollups (migration 0004) and the ledger.
+// What the dashboard pages show, read from the daily rollups (migrations 0004, 0009) and the
+// ledger.
 // Plain values: the pages (lib/tlsrpt/dashboard) render them, and know nothing of SQL. Every
 // string that a report or a message supplied is returned as stored, unescaped: escaping is the
 // renderer's business, for the place it writes to.
@@ -38,22 +39,6 @@ struct reporter_seen {
   std::int64_t sessions = 0;
 };
 
-// The window's readiness for one policy domain, by the rule of tlsrpt.sts_readiness_over on
-// the rollup's UTC days, and how many of the days with data were ready on their own.
-struct readiness_badge {
-  verdict result = verdict::no_data;
-  std::optional<std::string> sts_mode;  // the mode seen on the latest day with one
-  std::int64_t sessions = 0;
-  std::int64_t sts_sessions = 0;
-  std::int64_t blocking_failed_sessions = 0;
-  std::int64_t policy_error_sessions = 0;
-  int ready_days = 0;
-  int data_days = 0;
-  // The failure that weighs most against enforce (blocking or policy error), with its MX.
-  std::optional<std::string> worst_result_type;
-  std::optional<std::string> worst_mx;
-};
-
 struct domain_overview {
   std::optional<std::string> policy_domain;  // nullopt: reports without one (Postfix)
   std::int64_t reports = 0;  // summed over the rollup's groups, as `summary` counts them
@@ -62,7 +47,7 @@ struct domain_overview {
   std::int64_t failed_sessions = 0;
   std::vector<reporter_seen> reporters;  // in the window, by name
   std::vector<day_sessions> sparkline;   // sparkline_days days up to today, every day present
-  readiness_badge readiness;
+  // No readiness here: the badges are the findings engine's (dashboard/monitor_view.hpp).
 };
 
 struct mailbox_health {

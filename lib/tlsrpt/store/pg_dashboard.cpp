@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The dashboard's queries. They read the daily rollups of migration 0004 rather than the raw
-// tables, so that an overview of a million reports reads a few thousand rows (BENCHMARKS.md);
-// the recent reports and the messages are the only reads of the raw tables, each bounded by
-// an index and a LIMIT.
+// The dashboard's queries. They read the daily rollups rather than the raw tables: the
+// overview the coarse ones of migration 0009 (per day and domain, per day, domain and
+// reporter), a domain's page those of 0004 for that domain. The recent reports and the
+// messages are the only reads of the raw tables, each bounded by an index and a LIMIT. The
+// readiness badges and the findings are not read here: they are the findings engine's
+// (dashboard/monitor_view.hpp). BENCHMARKS.md has the figures for a million reports.
 #include "tlsrpt/store/dashboard.hpp"
 
 #include <algorithm>
 #include <map>
 
+#include "tlsrpt/store/monitor_store.hpp"  // normalize_domain()
 #include "tlsrpt/store/pq_detail.hpp"
 
 namespace tlsrpt::store {
@@ -28,15 +31,6 @@ verdict verdict_of(const pqxx::field& f) {
   return verdict::no_data;
 }
 
-// The domain as the store keeps policy_domain: lowercased ASCII, no trailing dot (as summary).
-std::string normal_domain(std::string d) {
-  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char ch) {
-    return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-  });
-  while (!d.empty() && d.back() == '.') d.pop_back();
-  return d;
-}
-
 // The window's first day, as `summary` counts it (day >= today - days).
 constexpr const char* window_start = "((now() AT TIME ZONE 'UTC')::date - $1::int)";
 constexpr const char* utc_minute = "'YYYY-MM-DD HH24:MI \"UTC\"'";
@@ -49,43 +43,7 @@ std::string sql(std::initializer_list<std::string_view> parts) {
 
 }  // namespace
 
-struct pg_dashboard::impl {
-  std::string url;
-  std::unique_ptr<pqxx::connection> conn;
-  std::string statement;
-
-  pqxx::connection& connection() {
-    if (conn && !conn->is_open()) conn.reset();
-    if (!conn) {
-      statement = "connect";
-      auto c = std::make_unique<pqxx::connection>(url);
-      c->set_client_encoding("UTF8");
-      conn = std::move(c);
-    }
-    return *conn;
-  }
-
-  template <typename... Args>
-  pqxx::result exec(pqxx::transaction_base& tx, const char* name, const std::string& text,
-                    Args&&... args) {
-    statement = name;
-    return tx.exec_params(text, std::forward<Args>(args)...);
-  }
-
-  template <typename F>
-  auto guarded(std::string_view doing, F&& f) -> decltype(f()) {
-    try {
-      return f();
-    } catch (...) {
-      try {
-        detail::rethrow(doing, statement);
-      } catch (const error& e) {
-        if (e.transient()) conn.reset();
-        throw;
-      }
-    }
-  }
-
+struct pg_dashboard::impl : detail::lazy_connection {
   void read_window(pqxx::transaction_base& tx, int days, std::string& generated, std::string& from,
                    std::string& to) {
     const auto r = exec(tx, "dashboard_window",
@@ -120,7 +78,7 @@ std::vector<domain_overview> pg_dashboard::impl::read_domains(
             sql({"SELECT policy_domain, sum(reports)::bigint,"
                  " sum(successful_sessions + failed_sessions)::bigint,"
                  " sum(successful_sessions)::bigint, sum(failed_sessions)::bigint"
-                 " FROM tlsrpt.daily_rollup WHERE day >= ",
+                 " FROM tlsrpt.daily_domain_rollup WHERE day >= ",
                  window_start, domain_filter, " GROUP BY 1 ORDER BY 3 DESC, 1 NULLS LAST"}),
             o.days, domain)) {
     domain_overview d;
@@ -137,7 +95,7 @@ std::vector<domain_overview> pg_dashboard::impl::read_domains(
   for (const auto& r : exec(tx, "dashboard_reporters",
                             sql({"SELECT policy_domain, reporter, max(day)::text,"
                                  " sum(successful_sessions + failed_sessions)::bigint"
-                                 " FROM tlsrpt.daily_rollup WHERE day >= ",
+                                 " FROM tlsrpt.daily_reporter_rollup WHERE day >= ",
                                  window_start, domain_filter, " GROUP BY 1, 2 ORDER BY 1, 2"}),
                             o.days, domain)) {
     const auto it = index.find(key(r[0]));
@@ -158,7 +116,7 @@ std::vector<domain_overview> pg_dashboard::impl::read_domains(
   for (const auto& r :
        exec(tx, "dashboard_sparkline",
             sql({"SELECT policy_domain, day::text, sum(successful_sessions)::bigint,"
-                 " sum(failed_sessions)::bigint FROM tlsrpt.daily_rollup"
+                 " sum(failed_sessions)::bigint FROM tlsrpt.daily_domain_rollup"
                  " WHERE day >= ",
                  window_start, domain_filter, " GROUP BY 1, 2"}),
             o.sparkline_days - 1, domain)) {
@@ -173,52 +131,6 @@ std::vector<domain_overview> pg_dashboard::impl::read_domains(
     cell.failed = i64(r[3]);
   }
 
-  // Readiness: the window's sums through the verdict rule, and each day's own verdict.
-  for (const auto& r :
-       exec(tx, "dashboard_readiness",
-            sql({"SELECT policy_domain,"
-                 " tlsrpt.readiness_verdict(sum(sessions)::bigint, sum(sts_sessions)::bigint,"
-                 "  (sum(blocking_detailed_sessions)"
-                 "   + greatest(sum(failed_sessions) - sum(detailed_failed_sessions), 0))::bigint,"
-                 "  sum(policy_error_sessions)::bigint, $3),"
-                 " (array_agg(sts_mode ORDER BY day DESC) FILTER (WHERE sts_mode IS NOT NULL))[1],"
-                 " sum(sessions)::bigint, sum(sts_sessions)::bigint,"
-                 " (sum(blocking_detailed_sessions)"
-                 "  + greatest(sum(failed_sessions) - sum(detailed_failed_sessions), 0))::bigint,"
-                 " sum(policy_error_sessions)::bigint,"
-                 " count(*) FILTER (WHERE tlsrpt.readiness_verdict(sessions, sts_sessions,"
-                 "  blocking_failed_sessions, policy_error_sessions, $3) = 'ready'),"
-                 " count(*) FILTER (WHERE sessions > 0)"
-                 " FROM tlsrpt.daily_readiness WHERE day >= ",
-                 window_start, domain_filter, " GROUP BY 1"}),
-            o.days, domain, o.threshold)) {
-    const auto it = index.find(key(r[0]));
-    if (it == index.end()) continue;
-    auto& b = out[it->second].readiness;
-    b.result = verdict_of(r[1]);
-    b.sts_mode = opt_text(r[2]);
-    b.sessions = i64(r[3]);
-    b.sts_sessions = i64(r[4]);
-    b.blocking_failed_sessions = i64(r[5]);
-    b.policy_error_sessions = i64(r[6]);
-    b.ready_days = static_cast<int>(i64(r[7]));
-    b.data_days = static_cast<int>(i64(r[8]));
-  }
-  for (const auto& r :
-       exec(tx, "dashboard_worst",
-            sql({"SELECT DISTINCT ON (policy_domain) policy_domain, result_type,"
-                 " receiving_mx_hostname, sum(failed_sessions) AS n"
-                 " FROM tlsrpt.daily_failure_rollup WHERE day >= ",
-                 window_start, domain_filter,
-                 " AND (tlsrpt.blocks_enforce(result_type)"
-                 "      OR result_type IN ('sts-policy-fetch-error', 'sts-policy-invalid'))"
-                 " GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3"}),
-            o.days, domain)) {
-    const auto it = index.find(key(r[0]));
-    if (it == index.end()) continue;
-    out[it->second].readiness.worst_result_type = opt_text(r[1]);
-    out[it->second].readiness.worst_mx = opt_text(r[2]);
-  }
   return out;
 }
 
@@ -235,7 +147,7 @@ overview pg_dashboard::read_overview(const dashboard_options& o) {
     pqxx::read_transaction tx(impl_->connection(), "dashboard");
     impl_->read_window(tx, o.days, ov.generated_at, ov.from_day, ov.to_day);
     std::optional<std::string> domain;
-    if (o.domain) domain = normal_domain(*o.domain);
+    if (o.domain) domain = normalize_domain(*o.domain);
     ov.domains = impl_->read_domains(tx, o, domain);
     for (const auto& r :
          impl_->exec(tx, "dashboard_mailboxes",
@@ -262,7 +174,7 @@ std::optional<domain_detail> pg_dashboard::read_domain(const std::string& policy
                                                        const dashboard_options& o) {
   return impl_->guarded("read the dashboard domain page", [&]() -> std::optional<domain_detail> {
     domain_detail d;
-    d.policy_domain = normal_domain(policy_domain);
+    d.policy_domain = normalize_domain(policy_domain);
     d.days = o.days;
     d.threshold = o.threshold;
     pqxx::read_transaction tx(impl_->connection(), "dashboard");
