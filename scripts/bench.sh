@@ -6,6 +6,7 @@
 #   scripts/bench.sh [--sizes "1000 10000 100000"] [--e2e-sizes "10000 100000"] [--runs 3]
 #                    [--seed 1] [--dashboard-reports 1000000] [--no-write]
 #                    [--old-collector PATH] [--old-dashboard PATH] [--huge N] [--stop-latency]
+#                    [--no-build]
 #
 # What runs (each result is the median of --runs runs; the in-process benches take the median
 # of their own passes over one in-memory corpus):
@@ -32,6 +33,8 @@
 #   HTTP store    tlsrpt-collector run (receiver only) into a fresh database
 #   both driven by tlsrpt-bench-http load: distinct reports over 64 keep-alive connections,
 #   then over 256 connections at once, with the server's peak RSS (VmHWM)
+# --no-build takes the binaries of TLSRPT_BENCH_BUILD_DIR as they are (any build type; the
+# dashboard's figures are mostly PostgreSQL's) instead of a Release build of its own.
 # The bench mailbox (IMAP user "bench") is emptied and refilled with tlsrpt-gen before each
 # IMAP run; scratch databases are dropped on exit.
 set -euo pipefail
@@ -48,6 +51,7 @@ old_collector=""
 old_dashboard=""
 huge=0
 stop_latency=0
+no_build=0
 only=
 http_n=20000
 while [[ $# -gt 0 ]]; do
@@ -62,9 +66,10 @@ while [[ $# -gt 0 ]]; do
     --old-dashboard) old_dashboard=$2; shift 2 ;;
     --huge) huge=$2; shift 2 ;;
     --stop-latency) stop_latency=1; shift ;;
+    --no-build) no_build=1; shift ;;
     --only) only=$2; shift 2 ;;
     --http-n) http_n=$2; shift 2 ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -75,13 +80,17 @@ die() { log "$*"; exit 1; }
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is needed (apt-get install time)"
 
 # ---- build (Release, no tests) -------------------------------------------------------------
-log "building in $build"
-mkdir -p "$build"
-cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTLSRPT_BUILD_TESTS=OFF \
-  -DTLSRPT_BUILD_BENCH=ON >"$build/bench-configure.log" 2>&1 ||
-  die "cmake configure failed, see $build/bench-configure.log"
-cmake --build "$build" -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
-  die "build failed, see $build/bench-build.log"
+if [[ $no_build -eq 0 ]]; then
+  log "building in $build"
+  mkdir -p "$build"
+  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTLSRPT_BUILD_TESTS=OFF \
+    -DTLSRPT_BUILD_BENCH=ON >"$build/bench-configure.log" 2>&1 ||
+    die "cmake configure failed, see $build/bench-configure.log"
+  cmake --build "$build" -j"$(nproc)" >"$build/bench-build.log" 2>&1 ||
+    die "build failed, see $build/bench-build.log"
+else
+  log "using the binaries in $build as they are (--no-build)"
+fi
 bin=$build/bench
 gen=$bin/tlsrpt-gen
 collector=$build/app/tlsrpt-collector

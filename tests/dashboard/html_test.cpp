@@ -184,3 +184,22 @@ TEST_CASE("the findings section lists the open findings, escaped, or says why th
   CHECK(d::findings_section(&v, std::string("b.example"), nullptr, "h3").find("No open findings") !=
         std::string::npos);
 }
+
+TEST_CASE("the overview shows the first 100 findings and says how many there are") {
+  namespace d = tlsrpt::dashboard::detail;
+  tlsrpt::dashboard::monitor_view v;
+  v.as_of = "2026-12-02 00:30 UTC";
+  for (int i = 0; i < 250; ++i) {
+    tlsrpt::monitor::finding f;
+    f.key = "k" + std::to_string(i);
+    f.rule = "spike";
+    f.policy_domain = "a.example";
+    f.title = "finding " + std::to_string(i);
+    v.findings.push_back(f);
+  }
+  const auto s = d::findings_section(&v, std::nullopt, nullptr, "h2");
+  CHECK(s.find("data-findings=\"250\"") != std::string::npos);
+  CHECK(s.find("lists all 250") != std::string::npos);
+  CHECK(s.find("finding 99<") != std::string::npos);
+  CHECK(s.find("finding 100<") == std::string::npos);
+}

@@ -83,6 +83,7 @@ void refresh_loop(const std::shared_ptr<monitor_snapshot::state>& st,
   std::unique_lock lock(st->mutex);
   while (!st->stop) {
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     std::shared_ptr<const monitor_view> fresh;
     try {
       fresh = std::make_shared<const monitor_view>(evaluate());
@@ -95,8 +96,12 @@ void refresh_loop(const std::shared_ptr<monitor_snapshot::state>& st,
       failed.error = "unknown error";
       fresh = std::make_shared<const monitor_view>(std::move(failed));
     }
+    // An evaluation reads the raw tables (two minutes for a million reports on a loaded
+    // machine, BENCHMARKS.md): never spend more than a fifth of the time on it.
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
     lock.lock();
-    const auto pause = fresh->error ? std::min(every, retry_failed) : every;
+    const auto pause = fresh->error ? std::min(every, retry_failed) : std::max(every, 4 * took);
     st->latest = std::move(fresh);
     st->wake.wait_for(lock, pause, [&] { return st->stop; });
   }
@@ -203,7 +208,17 @@ std::string findings_section(const monitor_view* v, const std::optional<std::str
   s += "<p class=\"range\" data-findings=\"" + std::to_string(shown.size()) + "\">As of <time>" +
        escape(v->as_of) + "</time>: " + std::to_string(critical) + " critical, " +
        std::to_string(shown.size() - critical) +
-       " warning, by the rules of <code>tlsrpt-collector check</code> (alerts.rules).</p>\n";
+       " warning, by the rules of <code>tlsrpt-collector check</code> (alerts.rules).";
+  // Critical first (the engine's order): a page of a hundred rows stays readable; `check`
+  // lists them all.
+  constexpr std::size_t max_rows = 100;
+  if (shown.size() > max_rows) {
+    s += " The first " + std::to_string(max_rows) + " are shown; <code>tlsrpt-collector check" +
+         (domain ? " --domain " + text(*domain, 120) : std::string()) + "</code> lists all " +
+         std::to_string(shown.size()) + ".";
+    shown.resize(max_rows);
+  }
+  s += "</p>\n";
   if (shown.empty()) return s + "<p>No open findings.</p>\n";
   s += "<div class=\"scroll\"><table id=\"finding-table\"><caption>Critical first; what each "
        "means and what to check under each title</caption><thead><tr><th "
