@@ -26,9 +26,13 @@ std::filesystem::path copy_migrations(const std::string& tag) {
   return dir;
 }
 
-int shipped_version() {
-  return st::load_migrations(tlsrpt::test::source_dir() / "migrations").back().version;
+std::vector<st::migration> shipped() {
+  return st::load_migrations(tlsrpt::test::source_dir() / "migrations");
 }
+
+// Versions need not be contiguous: numbers are reserved for work that lands later.
+int shipped_version() { return shipped().back().version; }
+int shipped_count() { return static_cast<int>(shipped().size()); }
 
 }  // namespace
 
@@ -77,18 +81,20 @@ TEST_CASE("running the migrations again applies nothing") {
 }
 
 TEST_CASE("migrations apply from each earlier version") {
-  const int last = shipped_version();
-  for (int from = 1; from < last; ++from) {
+  const auto all = shipped();
+  const int last = all.back().version;
+  for (std::size_t i = 0; i + 1 < all.size(); ++i) {
+    const int from = all[i].version;
     CAPTURE(from);
     scratch_database db;
     st::migrate_options partial;
     partial.up_to = from;
     const auto first = st::migrate(db.url(), partial);
-    REQUIRE(first.size() == static_cast<std::size_t>(from));
+    REQUIRE(first.size() == i + 1);
     CHECK(count(db.url(), "SELECT max(version) FROM tlsrpt.schema_migrations") == from);
     const auto rest = st::migrate(db.url());
-    REQUIRE(rest.size() == static_cast<std::size_t>(last - from));
-    CHECK(rest.front().version == from + 1);
+    REQUIRE(rest.size() == all.size() - i - 1);
+    CHECK(rest.front().version == all[i + 1].version);
     CHECK(count(db.url(), "SELECT max(version) FROM tlsrpt.schema_migrations") == last);
   }
 }
@@ -141,8 +147,8 @@ TEST_CASE("concurrent migrations queue on the advisory lock and apply each file 
   }
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
-  CHECK(applied == shipped_version());
-  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.schema_migrations") == shipped_version());
+  CHECK(applied == shipped_count());
+  CHECK(count(db.url(), "SELECT count(*) FROM tlsrpt.schema_migrations") == shipped_count());
 }
 
 TEST_CASE("the migrations directory is found through TLSRPT_MIGRATIONS_DIR first") {
