@@ -144,6 +144,7 @@ int cmd_report(context& ctx, const report_args& a);
 struct check_findings_args {
   std::optional<std::string> domain;
   std::string format = "text";
+  bool notify = false;  // also open/resolve the alerts and send what is due
 };
 // Monitoring-plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 int cmd_check(context& ctx, const check_findings_args& a);

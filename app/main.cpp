@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   findings->add_option("--format", findings_a.format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  findings->add_flag("--notify", findings_a.notify,
+                     "Also send what opened or resolved to alerts.webhooks and alerts.email");
 
   // Internal: the build generates the manual page and the shell completions from this very
   // definition (app/manual.cpp), so neither can drift from --help. No group: hidden.

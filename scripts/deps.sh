@@ -14,6 +14,8 @@ packages=(
   debhelper dpkg-dev fakeroot lintian
   chromium
   libmicrohttpd-dev
+  # the SMTP sink of the notification tests (tests/monitor/sinks.py), run by /usr/bin/python3
+  python3-aiosmtpd
   # promtool (tests of /metrics): Debian 12 ships it only in the prometheus package
   prometheus
   # Cyrus IMAP, the harness's second IMAP server (issue 23): cyrus-common (master, libraries)

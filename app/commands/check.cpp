@@ -6,6 +6,7 @@
 
 #include "../app.hpp"
 #if TLSRPT_HAVE_MONITOR
+#include "tlsrpt/monitor/alerts.hpp"
 #include "tlsrpt/monitor/finding.hpp"
 #endif
 
@@ -23,6 +24,13 @@ int cmd_check(context& ctx, const check_findings_args& a) {
     const auto facts = db.read_facts(monitor::facts_options_for(rules, a.domain));
     auto found = monitor::evaluate(facts, rules);
     if (a.domain) std::erase_if(found, [](const monitor::finding& f) { return !f.policy_domain; });
+    if (a.notify) {
+      // The same round `run` makes after a pass: what opened or resolved is sent once, what
+      // earlier rounds still owe is retried. A channel that fails is recorded, not fatal: the
+      // status is the findings'.
+      const auto channels = monitor::channels_from(ctx.cfg().alerts, ctx.cfg().file);
+      (void)monitor::notify(db, found, channels, ctx.cfg().alerts, {}, a.domain, ctx.log());
+    }
     std::cout << (a.format == "json" ? monitor::to_json(found, facts.as_of)
                                      : monitor::to_text(found));
     return monitor::plugin_status(found);

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "../app.hpp"
+#include "alerting.hpp"
 #include "http_side.hpp"
 #include "mailboxes.hpp"
 #include "tlsrpt/service/notify.hpp"
@@ -71,20 +73,30 @@ wiring wire(context& ctx, bool allow_no_mailbox = false) {
   return w;
 }
 
-// The outcome of each mailbox's pass, for the collector health rule (`check`). A database that
-// cannot take it costs a warning, never the pass.
-void record_passes(const std::string& url, const collector::poll_summary& s,
-                   const std::shared_ptr<spdlog::logger>& log) {
+// The outcome of each mailbox's pass, for the collector health rule (`check`), then the
+// alerts (record, evaluate, notify). A database or channel that fails costs a warning, never
+// the pass.
+void after_pass(context& ctx, const collector::poll_summary& s) {
   std::vector<store::pass_record> passes;
   for (const auto& m : s.mailboxes) {
     if (m.stats.locked_out) continue;  // another collector's pass; it records its own
     passes.push_back({.mailbox = m.name, .ok = !m.error, .error = m.error.value_or("")});
   }
+#if TLSRPT_HAVE_MONITOR
+  std::vector<std::unique_ptr<monitor::channel>> channels;
   try {
-    store::pg_monitor(url).record_passes(passes);
+    channels = monitor::channels_from(ctx.cfg().alerts, ctx.cfg().file);
   } catch (const std::exception& e) {
-    log->warn("{}", e.what());
+    ctx.log()->warn("alerts: {}", e.what());  // the state is kept; nothing is sent
   }
+  alert_round(ctx, passes, channels);
+#else
+  try {
+    store::pg_monitor(ctx.database_url()).record_passes(passes);
+  } catch (const std::exception& e) {
+    ctx.log()->warn("{}", e.what());
+  }
+#endif
 }
 
 }  // namespace
@@ -95,7 +107,7 @@ int cmd_poll(context& ctx) {
   auto w = wire(ctx);
   auto log = ctx.log();
   const auto s = collector::poll_once(w.jobs, w.connect, w.open_store, ctx.stop(), log);
-  record_passes(ctx.database_url(), s, log);
+  after_pass(ctx, s);
   const auto& t = s.total;
   // Mail that is no report stays in the folder by default and is seen again on every pass, but
   // the ledger answers for it: it is not new.
@@ -275,10 +287,27 @@ int cmd_run(context& ctx) {
   // the schema are in order (all checked by wire()), and the HTTP side listens.
   service::notify_ready("polling " + std::to_string(w.jobs.size()) + " mailbox(es)");
   int rc = 0;
+  [[maybe_unused]] bool first = true;  // the first configuration, not one read on SIGHUP
   while (true) {
     const auto o = daemon_options_of(ctx.cfg(), ctx.reload());
 #if TLSRPT_HAVE_HTTP
     pipeline.events = web ? web->metrics.get() : nullptr;
+#endif
+#if TLSRPT_HAVE_MONITOR
+    // Alerts after every pass, on their own thread (a dead channel never delays a pass), and
+    // every interval when no pass comes (retries; an HTTP-only deployment); built anew from
+    // each configuration. The SMTP password is read now: one that cannot be is a configuration
+    // error at start, and after a reload leaves that configuration without notifications.
+    std::optional<alerting> alerts;
+    try {
+      alerts.emplace(ctx, monitor::channels_from(ctx.cfg().alerts, ctx.cfg().file),
+                     ctx.cfg().run.interval, pipeline.events);
+      pipeline.events = &*alerts;
+    } catch (const std::exception& e) {
+      if (first) throw;
+      log->error("SIGHUP: no notifications with the new configuration: {}", e.what());
+    }
+    first = false;
 #endif
     if (w.jobs.empty()) {
       log->info("no mailboxes configured: serving HTTP only");

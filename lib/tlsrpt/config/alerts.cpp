@@ -119,8 +119,8 @@ webhook read_webhook(const reader& r, const YAML::Node& n, const std::string& pa
 email read_email(const reader& r, const YAML::Node& n) {
   const std::string path = "alerts.email";
   r.expect_map(n, path,
-               {"smtp_url", "username", "password_env", "password_file", "from", "to",
-                "allow_plaintext", "ca_file", "timeout"});
+               {"smtp_url", "username", "password_env", "password_file", "password_credential",
+                "from", "to", "allow_plaintext", "ca_file", "timeout"});
   if (!n.IsMap()) r.fail(n, path, "expected a mapping with smtp_url, from and to");
   for (const char* required : {"smtp_url", "from", "to"})
     if (!n[required]) r.fail(n, path, std::string("missing required key \"") + required + "\"");
@@ -137,11 +137,12 @@ email read_email(const reader& r, const YAML::Node& n) {
            "must not contain credentials: use username and password_env/password_file");
   r.read(n, path, "username", e.username);
   for (const auto& [key, kind] : {std::pair{"password_env", secret_ref::kind::env},
-                                  std::pair{"password_file", secret_ref::kind::file}}) {
+                                  std::pair{"password_file", secret_ref::kind::file},
+                                  std::pair{"password_credential", secret_ref::kind::credential}}) {
     const YAML::Node s = n[key];
     if (!s) continue;
     if (e.password.from != secret_ref::kind::none)
-      r.fail(s, path, "set only one of password_env and password_file");
+      r.fail(s, path, "set only one of password_env, password_file and password_credential");
     e.password.from = kind;
     e.password.name = r.scalar(s, reader::join(path, key), "a string");
     e.password.key_path = reader::join(path, key);

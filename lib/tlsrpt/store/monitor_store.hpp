@@ -93,6 +93,8 @@ struct alert_row {
   std::optional<seconds_clock> resolved;
   std::optional<seconds_clock> last_notified;
   std::string payload;  // the finding as JSON
+  std::string meaning;  // from the payload, for messages
+  std::string to_check;
 };
 
 struct pending_delivery {
@@ -139,12 +141,18 @@ class pg_monitor {
                             const std::vector<std::string>& channels,
                             const std::optional<std::string>& only_domain = std::nullopt);
 
-  // Deliveries not yet made whose next attempt is due.
-  std::vector<pending_delivery> due_deliveries(int limit = 100);
+  // Deliveries not yet made whose next attempt is due, claimed for `lease`: until then no
+  // other call (in this or another process) returns them. Report each with delivery_done or
+  // delivery_failed.
+  std::vector<pending_delivery> claim_deliveries(int limit, std::chrono::seconds lease);
   void delivery_done(std::int64_t alert_id, const std::string& channel, const std::string& event);
   // Counts a failed attempt; the next one is not before `retry_after`.
   void delivery_failed(std::int64_t alert_id, const std::string& channel, const std::string& event,
                        const std::string& error, std::chrono::seconds retry_after);
+  // Gives a claimed delivery back untried, due again after `retry_after` (its channel failed
+  // on another message of this round, or is no longer configured).
+  void delivery_postpone(std::int64_t alert_id, const std::string& channel,
+                         const std::string& event, std::chrono::seconds retry_after);
 
   // Alerts opened or resolved since `since` (digest), newest first.
   std::vector<alert_row> alerts_since(seconds_clock since);

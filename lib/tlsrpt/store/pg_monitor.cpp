@@ -101,6 +101,8 @@ struct pg_monitor::impl : detail::lazy_connection {
     a.resolved = opt_epoch(r[7]);
     a.last_notified = opt_epoch(r[8]);
     a.payload = r[9].as<std::string>();
+    a.meaning = r[10].as<std::string>();
+    a.to_check = r[11].as<std::string>();
     return a;
   }
 };
@@ -109,7 +111,8 @@ namespace {
 constexpr const char* alert_columns =
     "a.id, a.key, a.rule, a.severity, a.policy_domain, a.title,"
     " extract(epoch FROM a.opened)::bigint, extract(epoch FROM a.resolved)::bigint,"
-    " extract(epoch FROM a.last_notified)::bigint, a.payload::text";
+    " extract(epoch FROM a.last_notified)::bigint, a.payload::text,"
+    " coalesce(a.payload->>'meaning', ''), coalesce(a.payload->>'what_to_check', '')";
 }
 
 pg_monitor::pg_monitor(std::string url) : impl_(std::make_unique<impl>()) {
@@ -231,20 +234,12 @@ alert_changes pg_monitor::sync_alerts(const std::vector<open_finding>& findings,
                       " ON CONFLICT (key) WHERE resolved IS NULL DO UPDATE SET last_seen = now(),"
                       " severity = EXCLUDED.severity, title = EXCLUDED.title,"
                       " payload = EXCLUDED.payload"
-                      " RETURNING (xmax = 0) AS fresh, ") +
-              alert_columns,
+                      " RETURNING ") +
+              alert_columns + ", (xmax = 0) AS fresh",
           f.key, f.rule, f.severity, f.policy_domain, f.title, f.payload);
-      if (!r[0][0].as<bool>()) continue;
-      pqxx::row row = r[0];
-      alert_row a;
-      a.id = row[1].as<std::int64_t>();
-      a.key = row[2].as<std::string>();
-      a.rule = row[3].as<std::string>();
-      a.severity = row[4].as<std::string>();
-      a.policy_domain = opt_text(row[5]);
-      a.title = row[6].as<std::string>();
-      a.opened = from_epoch(row[7]);
-      a.payload = row[10].as<std::string>();
+      // xmax = 0: the row was inserted, not updated (the finding opened now).
+      if (!r[0][12].as<bool>()) continue;
+      alert_row a = impl::alert_of(r[0]);
       if (f.notify)
         for (const auto& ch : channels)
           impl_->exec(tx, "alert_delivery",
@@ -275,25 +270,38 @@ alert_changes pg_monitor::sync_alerts(const std::vector<open_finding>& findings,
   });
 }
 
-std::vector<pending_delivery> pg_monitor::due_deliveries(int limit) {
-  return impl_->guarded("read the pending notifications", [&] {
+std::vector<pending_delivery> pg_monitor::claim_deliveries(int limit, std::chrono::seconds lease) {
+  return impl_->guarded("claim the pending notifications", [&] {
     std::vector<pending_delivery> out;
-    pqxx::read_transaction tx(impl_->connection(), "due");
-    for (const auto& r :
-         impl_->exec(tx, "due_deliveries",
-                     std::string("SELECT ") + alert_columns +
-                         ", d.channel, d.event, d.attempts FROM tlsrpt.alert_deliveries d"
-                         " JOIN tlsrpt.alerts a ON a.id = d.alert_ref"
-                         " WHERE d.delivered IS NULL AND d.next_attempt <= now()"
-                         " ORDER BY a.id, d.event DESC, d.channel LIMIT $1",
-                     limit)) {
+    pqxx::work tx(impl_->connection(), "due");
+    // Claimed rows get a next_attempt `lease` ahead, in the same statement that reads them, and
+    // rows another process holds are skipped (SKIP LOCKED): `run` and a `check --notify` from
+    // cron never send the same notification both. A process that dies holding a claim leaves
+    // it to be retried once the lease is over.
+    for (const auto& r : impl_->exec(
+             tx, "claim_deliveries",
+             std::string(
+                 "WITH due AS (SELECT alert_ref, channel, event FROM tlsrpt.alert_deliveries"
+                 " WHERE delivered IS NULL AND next_attempt <= now()"
+                 " ORDER BY alert_ref, event DESC, channel LIMIT $1 FOR UPDATE SKIP LOCKED),"
+                 " claimed AS (UPDATE tlsrpt.alert_deliveries d"
+                 " SET next_attempt = now() + make_interval(secs => $2)"
+                 " FROM due WHERE d.alert_ref = due.alert_ref AND d.channel = due.channel"
+                 " AND d.event = due.event RETURNING d.alert_ref, d.channel, d.event,"
+                 " d.attempts) SELECT ") +
+                 alert_columns +
+                 ", d.channel, d.event, d.attempts FROM claimed d"
+                 " JOIN tlsrpt.alerts a ON a.id = d.alert_ref"
+                 " ORDER BY a.id, d.event DESC, d.channel",
+             limit, static_cast<double>(lease.count()))) {
       pending_delivery p;
       p.alert = impl::alert_of(r);
-      p.channel = r[10].as<std::string>();
-      p.event = r[11].as<std::string>();
-      p.attempts = r[12].as<int>();
+      p.channel = r[12].as<std::string>();
+      p.event = r[13].as<std::string>();
+      p.attempts = r[14].as<int>();
       out.push_back(std::move(p));
     }
+    tx.commit();
     return out;
   });
 }
@@ -322,6 +330,19 @@ void pg_monitor::delivery_failed(std::int64_t alert_id, const std::string& chann
                 " next_attempt = now() + make_interval(secs => $5)"
                 " WHERE alert_ref = $1 AND channel = $2 AND event = $3",
                 alert_id, channel, event, error_text, static_cast<double>(retry_after.count()));
+    tx.commit();
+  });
+}
+
+void pg_monitor::delivery_postpone(std::int64_t alert_id, const std::string& channel,
+                                   const std::string& event, std::chrono::seconds retry_after) {
+  impl_->guarded("postpone a notification", [&] {
+    pqxx::work tx(impl_->connection(), "postponed");
+    impl_->exec(
+        tx, "delivery_postpone",
+        "UPDATE tlsrpt.alert_deliveries SET next_attempt = now() + make_interval(secs => $4)"
+        " WHERE alert_ref = $1 AND channel = $2 AND event = $3 AND delivered IS NULL",
+        alert_id, channel, event, static_cast<double>(retry_after.count()));
     tx.commit();
   });
 }
