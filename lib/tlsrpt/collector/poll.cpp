@@ -229,18 +229,24 @@ class pass {
   // The write of batch k runs on its own thread while batch k+1 is fetched and parsed: the
   // commit costs as long as a batch's fetches, and on two cores neither waits for the other.
   // Batch k is acknowledged only once its write has returned, from this thread (the one that
-  // owns the IMAP connection), so the guarantee is the one of the sequential pass. The store
-  // is used by one thread at a time (store_mutex_): a group's ledger lookup is made before
-  // the write of the batch before it starts.
+  // owns the IMAP connection), so the guarantee is the one of the sequential pass; the write of
+  // batch k+1 starts before that acknowledgement goes out, so the STORE round trip is not on
+  // the writer's path. The store is used by one thread at a time (store_mutex_): a group's
+  // ledger lookup is made before the write of the batch before it starts. Should the
+  // acknowledgement of k fail while k+1 is being written, k+1 may commit unacknowledged: the
+  // ledger has it, and the next pass acknowledges it without storing it again.
   void run_overlapped() {
     if (refs_.empty()) return;
     lookup_group(0);
     std::unique_ptr<batch_work> current = fetch_batch(0);
+    bool started = false;  // whether current's write is running already
     while (current != nullptr) {
       const std::size_t next_begin = current->end;
-      const bool more = next_begin < refs_.size() && !stats_.stopped && !current->failure;
-      if (more && next_begin >= group_end_) lookup_group(next_begin);
-      start_write(*current);
+      const bool more = more_after(*current);
+      if (!started) {
+        if (more && next_begin >= group_end_) lookup_group(next_begin);
+        start_write(*current);
+      }
       std::unique_ptr<batch_work> next;
       if (more) {
         try {
@@ -259,10 +265,21 @@ class pass {
         }
       }
       finish_write(*current);
+      started = false;
+      if (next != nullptr) {
+        if (more_after(*next) && next->end >= group_end_) lookup_group(next->end);
+        start_write(*next);
+        started = true;
+      }
       batch_done(*current);
       if (current->failure) std::rethrow_exception(current->failure);
       current = std::move(next);
     }
+  }
+
+  // Whether the pass goes on after batch `b`.
+  bool more_after(const batch_work& b) const {
+    return b.end < refs_.size() && !stats_.stopped && !b.failure;
   }
 
   done_map lookup_done(std::span<const imap::message_ref> chunk) {
